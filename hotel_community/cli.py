@@ -1,0 +1,148 @@
+"""``flask community ...``: the extension's command line."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from hotel_community import migrations
+from hotel_community.errors import CommunityError
+from hotel_community.services import api_keys, properties, reconcile, staff
+
+community_cli = AppGroup("community", help="hotel-community: migrations, properties, keys, staff.")
+
+
+def _fail_on_domain_error(func):
+    """Turn a domain error into a one-line message and exit status 1."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except CommunityError as exc:
+            raise click.ClickException(exc.message) from exc
+    return wrapper
+
+
+@community_cli.group("db")
+def db_cli() -> None:
+    """The extension's tables (its own Alembic history)."""
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Create or upgrade the extension's tables."""
+    migrations.upgrade(revision)
+    click.echo(f"hotel-community tables at revision {migrations.current_revision()}.")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Downgrade the extension's tables to REVISION (``base`` drops them)."""
+    migrations.downgrade(revision)
+    click.echo(f"hotel-community tables at revision {migrations.current_revision()}.")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Print the revision the database is at, and the newest one."""
+    click.echo(f"current: {migrations.current_revision()}  head: {migrations.head_revision()}")
+
+
+@community_cli.group("property")
+def property_cli() -> None:
+    """Hotels of the chain."""
+
+
+@property_cli.command("create")
+@click.option("--code", required=True, help="Short code, e.g. SHA01; PMS events name it.")
+@click.option("--name", required=True)
+@click.option("--timezone", default="UTC", show_default=True)
+@click.option("--currency", default="USD", show_default=True)
+@_fail_on_domain_error
+def property_create(code: str, name: str, timezone: str, currency: str) -> None:
+    """Create a property with its stay group and alumni community."""
+    prop = properties.create_property(code, name, timezone, currency)
+    click.echo(f"Created property {prop.code} ({prop.name}).")
+
+
+@property_cli.command("list")
+def property_list() -> None:
+    for prop in properties.list_properties():
+        click.echo(f"{prop.code}\t{prop.name}\t{prop.timezone}\t{prop.currency}")
+
+
+@community_cli.group("api-key")
+def api_key_cli() -> None:
+    """Keys a PMS signs its API requests with."""
+
+
+@api_key_cli.command("create")
+@click.option("--property", "code", required=True, help="Property code.")
+@click.option("--label", default="", help="What the key is for, e.g. the PMS's name.")
+@_fail_on_domain_error
+def api_key_create(code: str, label: str) -> None:
+    """Create a key; the secret is printed once and never shown again."""
+    key, secret = api_keys.create_api_key(properties.get_property(code), label)
+    click.echo(f"key id: {key.key_id}\nsecret: {secret}")
+
+
+@api_key_cli.command("revoke")
+@click.option("--property", "code", required=True)
+@click.argument("key_id")
+@_fail_on_domain_error
+def api_key_revoke(code: str, key_id: str) -> None:
+    api_keys.revoke_api_key(properties.get_property(code), key_id)
+    click.echo(f"Revoked {key_id}.")
+
+
+@community_cli.group("staff")
+def staff_cli() -> None:
+    """Built-in staff accounts."""
+
+
+@staff_cli.command("create")
+@click.argument("username")
+@click.option("--name", default="")
+@click.password_option()
+@_fail_on_domain_error
+def staff_create(username: str, name: str, password: str) -> None:
+    """Create a staff account for the staff pages."""
+    staff.create_staff(username, password, name)
+    click.echo(f"Created staff user {username}.")
+
+
+@community_cli.command("pms-reconcile")
+@click.option("--property", "code", required=True)
+@click.argument("in_house_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_fail_on_domain_error
+def pms_reconcile(code: str, in_house_file: Path) -> None:
+    """Bring stored stays in line with the PMS's full in-house list (a JSON file).
+
+    The file holds ``{"generated_at": ISO time, "stays": [stay, ...]}`` with
+    stays as in the PMS event API; stays stored as in house but missing from
+    the list are checked out.
+    """
+    prop = properties.get_property(code)
+    document = json.loads(in_house_file.read_text())
+    plan = reconcile.plan(prop, document)
+    with click.progressbar(plan.events, label="Reconciling stays", show_pos=True) as events:
+        report = reconcile.apply(prop, events)
+    click.echo(report.summary())
+
+
+@community_cli.command("plugins")
+def plugins_list() -> None:
+    """List the loaded plugins and what they provide."""
+    from hotel_community.extension import state
+
+    plugins = state(current_app).plugins
+    click.echo("plugins: " + ", ".join(plugins.names()))
+    click.echo("PMS adapters: " + (", ".join(sorted(plugins.pms_adapters)) or "-"))
+    click.echo("payment providers: " + (", ".join(sorted(plugins.payment_providers)) or "-"))

@@ -1,0 +1,71 @@
+"""The declarative base and the session the extension works with.
+
+The tables live on their own ``MetaData`` (prefixed ``hc_``) so they can sit in
+the host's database beside its own tables and be migrated by the extension's
+own Alembic history. Queries go through the Flask-SQLAlchemy ``db`` the
+extension was given (the host's) or made (its own): :data:`session`.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Iterator
+
+from flask import current_app
+from sqlalchemy import MetaData
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, scoped_session
+from werkzeug.local import LocalProxy
+
+from hotel_community.errors import ServiceUnavailable
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _session() -> scoped_session:
+    return current_app.extensions["hotel_community"].db.session
+
+
+#: The Flask-SQLAlchemy session of the current app's extension.
+session: scoped_session = LocalProxy(_session)  # type: ignore[assignment]
+
+
+def utcnow() -> datetime:
+    """Naive UTC now: every timestamp column stores naive UTC."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def to_naive_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+@contextmanager
+def transaction() -> Iterator[scoped_session]:
+    """One unit of work: commit at the end, roll back on any error.
+
+    A database failure becomes :class:`ServiceUnavailable` (HTTP 503): nothing
+    of the unit was stored and the caller may retry.
+    """
+    try:
+        yield session
+        session.commit()
+    except SQLAlchemyError as exc:
+        session.rollback()
+        raise ServiceUnavailable(
+            "The database could not complete the change; nothing was stored. Please retry."
+        ) from exc
+    except BaseException:
+        session.rollback()
+        raise

@@ -1,0 +1,89 @@
+"""A small hotel website with hotel-community dropped in: ``make demo``.
+
+It stands for the hotel's existing web system. Run any CLI command against
+it with ``flask --app hotel_community.demo community ...``; configure it with
+``FLASK_*`` environment variables, e.g. ``FLASK_SQLALCHEMY_DATABASE_URI``.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import click
+from flask import Flask, render_template_string, url_for
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import select
+
+from hotel_community import HotelCommunity, migrations
+from hotel_community.database import session
+from hotel_community.models import Property, StaffUser, StayStatus
+from hotel_community.services import access, checkin, properties, qr, staff
+from hotel_community.services.checkin import GuestSnapshot, StaySnapshot
+
+PROPERTY_CODE = "DEMO"
+STAFF_USERNAME, STAFF_PASSWORD = "frontdesk", "demo-password"
+DEMO_GUESTS = [
+    ("1204", "Mei", "Chen", "zh"), ("1205", "Oliver", "Smith", "en"),
+    ("1206", "Sofia", "Rossi", "en"), ("1207", "Hiroshi", "Tanaka", "en"),
+    ("1208", "Li", "Wang", "zh"), ("1209", "Amara", "Okafor", "en"),
+]
+
+HOME = """<!doctype html><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Harbour Hotel</title>
+<h1>Harbour Hotel</h1><p>The hotel's own website. The community lives at
+<a href="{{ url_for('hotel_community.guest.home') }}">{{ url_for('hotel_community.guest.home') }}</a>;
+front desk: <a href="{{ url_for('hotel_community.staff.in_house') }}">staff pages</a>.</p>"""
+
+db = SQLAlchemy()
+community = HotelCommunity(db=db)
+
+
+def create_app() -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(
+        SECRET_KEY="demo-only-flask-secret",
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{Path(app.instance_path) / 'demo.sqlite3'}",
+        HOTEL_COMMUNITY_SECRET_KEY="demo-only-community-secret",
+    )
+    app.config.from_prefixed_env()
+    db.init_app(app)
+    community.init_app(app)
+    app.add_url_rule("/", "home", lambda: render_template_string(HOME))
+    app.cli.add_command(demo_cli)
+    return app
+
+
+@click.command("demo-init")
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
+def demo_cli(base_url: str) -> None:
+    """Migrate, seed the demo hotel (once), and print how to get in."""
+    migrations.upgrade()
+    prop = session.scalar(select(Property).where(Property.code == PROPERTY_CODE)) or _seed()
+    from flask import current_app
+
+    with current_app.test_request_context(base_url=base_url):
+        stay = checkin.find_stay(prop, "DEMO-1204")
+        link = access.access_url(stay.guests[0].member, stay)
+        staff_url = url_for("hotel_community.staff.login", _external=True)
+    click.echo(f"\nStaff sign-in: {staff_url}\n  username {STAFF_USERNAME}  password {STAFF_PASSWORD}")
+    click.echo(f"\nGuest link for {stay.guests[0].member.full_name}, room {stay.room}:\n  {link}\n")
+    click.echo(qr.qr_terminal(link))
+
+
+def _seed() -> Property:
+    prop = properties.create_property(PROPERTY_CODE, "Harbour Hotel", "Asia/Shanghai", "CNY")
+    if session.scalar(select(StaffUser).where(StaffUser.username == STAFF_USERNAME)) is None:
+        staff.create_staff(STAFF_USERNAME, STAFF_PASSWORD, "Front Desk")
+    today = access.today_at(prop)
+    for room, first, last, language in DEMO_GUESTS:
+        snapshot = StaySnapshot(
+            reservation_id=f"DEMO-{room}", status=StayStatus.in_house, room=room,
+            arrival=today - timedelta(days=1), departure=today + timedelta(days=2),
+            guests=(GuestSnapshot(first, last, pms_guest_id=f"G-{room}", language=language,
+                                  primary=True),))
+        checkin.apply_staff_change(prop, snapshot)
+    return prop
+
+
+app = create_app()

@@ -1,0 +1,48 @@
+"""Domain errors. Services raise them; views turn them into JSON or messages."""
+from __future__ import annotations
+
+from typing import Any
+
+
+class CommunityError(Exception):
+    """Base of every error a caller can act on. ``code`` is stable for clients."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_json(self) -> dict[str, Any]:
+        error = {"code": self.code, "message": str(self.message), "details": self.details or {}}
+        return {"error": error}
+
+
+class MalformedRequest(CommunityError):
+    status, code = 400, "malformed_request"
+
+
+class ValidationFailed(CommunityError):
+    status, code = 422, "validation_failed"
+
+
+class AuthenticationFailed(CommunityError):
+    status, code = 401, "authentication_failed"
+
+
+class Forbidden(CommunityError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(CommunityError):
+    status, code = 404, "not_found"
+
+
+class Conflict(CommunityError):
+    status, code = 409, "conflict"
+
+
+class ServiceUnavailable(CommunityError):
+    status, code = 503, "service_unavailable"

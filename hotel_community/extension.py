@@ -1,0 +1,113 @@
+"""The Flask extension: ``HotelCommunity(app)`` or ``community.init_app(app)``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flask import Blueprint, Flask, current_app
+from flask_babel import get_locale
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_sqlalchemy import SQLAlchemy
+
+from hotel_community import i18n, settings
+from hotel_community.plugin_manager import Plugins
+
+EXTENSION_KEY = "hotel_community"
+
+StaffLoader = Callable[[], Any]
+
+
+@dataclass
+class AppState:
+    """What the extension keeps per app, in ``app.extensions["hotel_community"]``."""
+
+    extension: HotelCommunity
+    db: SQLAlchemy
+    plugins: Plugins
+    limiter: Limiter
+
+
+class HotelCommunity:
+    """Drops the community into a Flask app.
+
+    :param app: the host app; or call :meth:`init_app` later.
+    :param db: the host's Flask-SQLAlchemy object. Without it the extension uses
+        the app's registered one, or sets up its own from ``SQLALCHEMY_DATABASE_URI``.
+    """
+
+    def __init__(self, app: Flask | None = None, db: SQLAlchemy | None = None) -> None:
+        self.db = db
+        self._staff_loader: StaffLoader | None = None
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        if EXTENSION_KEY in app.extensions:
+            raise RuntimeError("HotelCommunity is already registered on this app.")
+        settings.load(app)
+        db = self._database_for(app)
+        limiter = Limiter(get_remote_address, app=app,
+                          storage_uri=app.config["HOTEL_COMMUNITY_RATELIMIT_STORAGE_URI"])
+        plugins = Plugins(tuple(app.config["HOTEL_COMMUNITY_DISABLED_PLUGINS"]))
+        app.extensions[EXTENSION_KEY] = AppState(self, db, plugins, limiter)
+        i18n.init_app(app)
+        app.register_blueprint(_blueprint(), url_prefix=app.config["HOTEL_COMMUNITY_URL_PREFIX"])
+        _rate_limit_guest_login(app, limiter)
+        from hotel_community.cli import community_cli
+        app.cli.add_command(community_cli)
+
+    def staff_loader(self, loader: StaffLoader) -> StaffLoader:
+        """Decorate a function that returns the signed-in staff user, or None.
+
+        For a host app with its own login: ``return current_user if
+        current_user.is_authenticated and current_user.is_staff else None``.
+        The object returned needs a ``display_name``. Without a loader the
+        built-in staff accounts (``flask community staff create``) are used.
+        """
+        self._staff_loader = loader
+        return loader
+
+    def load_staff(self) -> Any:
+        if self._staff_loader is not None:
+            return self._staff_loader()
+        from hotel_community.views.staff_auth import load_builtin_staff
+        return load_builtin_staff()
+
+    def _database_for(self, app: Flask) -> SQLAlchemy:
+        if self.db is not None:
+            return self.db
+        if "sqlalchemy" in app.extensions:
+            return app.extensions["sqlalchemy"]
+        db = SQLAlchemy()
+        db.init_app(app)
+        return db
+
+
+def state(app: Flask | None = None) -> AppState:
+    return (app or current_app).extensions[EXTENSION_KEY]
+
+
+def _rate_limit_guest_login(app: Flask, limiter: Limiter) -> None:
+    """Room + last name sign-in: limited per client address and per property and room."""
+    from hotel_community.views.guest import room_login_key
+
+    endpoint = "hotel_community.guest.login"
+    limit = app.config["HOTEL_COMMUNITY_GUEST_LOGIN_RATE_LIMIT"]
+    view = app.view_functions[endpoint]
+    view = limiter.limit(limit, key_func=room_login_key, methods=["POST"], scope="hc-room")(view)
+    view = limiter.limit(limit, key_func=get_remote_address, methods=["POST"], scope="hc-ip")(view)
+    app.view_functions[endpoint] = view
+
+
+def _blueprint() -> Blueprint:
+    """The extension's routes: guest pages, staff pages and the API, under one prefix."""
+    from hotel_community.views import api, guest, staff
+    from hotel_community.templates import FOLDER
+
+    root = Blueprint("hotel_community", __name__, template_folder=str(FOLDER))
+    root.context_processor(lambda: {"current_locale": str(get_locale() or "en")})
+    root.register_blueprint(guest.bp)
+    root.register_blueprint(staff.bp, url_prefix="/staff")
+    root.register_blueprint(api.bp, url_prefix="/api/v1")
+    return root

@@ -1,0 +1,66 @@
+"""The extension's forms (Flask-WTF: every form carries a CSRF token)."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField, EmailField, FieldList, Form, FormField, HiddenField, PasswordField, SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from hotel_community.i18n import lazy_gettext as _l
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: just the CSRF token."""
+
+
+class RoomLoginForm(FlaskForm):
+    property = HiddenField()
+    room = StringField(_l("Room number"), validators=[DataRequired(), Length(max=20)])
+    last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=100)])
+
+
+class StaffLoginForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(max=100)])
+    password = PasswordField("Password", validators=[DataRequired()])
+
+
+class GuestForm(Form):
+    first_name = StringField("First name", validators=[Optional(), Length(max=100)])
+    last_name = StringField("Last name", validators=[Optional(), Length(max=100)])
+    email = EmailField("E-mail", validators=[Optional(), Email(), Length(max=254)])
+    language = SelectField("Language", choices=[("", "-"), ("en", "English"), ("zh", "中文")],
+                           validators=[Optional()])
+
+
+class CheckInForm(FlaskForm):
+    reservation_id = StringField("Reservation number", validators=[Optional(), Length(max=100)],
+                                 description="Leave empty for a walk-in.")
+    room = StringField("Room", validators=[DataRequired(), Length(max=20)])
+    arrival = DateField("Arrival", default=date.today, validators=[DataRequired()])
+    departure = DateField("Departure", default=lambda: date.today() + timedelta(days=1),
+                          validators=[DataRequired()])
+    guests = FieldList(FormField(GuestForm), min_entries=3, max_entries=6)
+
+    def validate_departure(self, field: DateField) -> None:
+        if self.arrival.data and field.data and field.data < self.arrival.data:
+            raise ValidationError("Departure must not be before arrival.")
+
+    def validate_guests(self, field: FieldList) -> None:
+        named = [g for g in field.entries if g.first_name.data or g.last_name.data]
+        if not named:
+            raise ValidationError("Enter at least one guest.")
+        if any(not (g.first_name.data and g.last_name.data) for g in named):
+            raise ValidationError("Every guest needs a first and a last name.")
+
+
+class RoomMoveForm(FlaskForm):
+    room = StringField("New room", validators=[DataRequired(), Length(max=20)])
+
+
+class ApiKeyForm(FlaskForm):
+    label = StringField("What is it for?", validators=[Optional(), Length(max=200)],
+                        description="e.g. the PMS's name")

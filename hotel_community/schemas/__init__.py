@@ -1,0 +1,1 @@
+"""Marshmallow schemas of the API; the OpenAPI document is generated from them."""

@@ -1,0 +1,1 @@
+"""Domain rules, one module per area: plain functions, one transaction each."""

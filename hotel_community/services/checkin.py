@@ -1,0 +1,316 @@
+"""Check-in, check-out and room moves, applied as stay snapshots.
+
+PMS webhooks arrive duplicated, late and out of order, so the core never
+applies a *change*; it applies the stay's *current state* (a snapshot) and
+derives group membership from the stored stays:
+
+* a member is in the property's stay group while any of their stays there is
+  ``in_house``;
+* a member is in the alumni community once any of their stays there is
+  ``checked_out``.
+
+Each event is one transaction: it is recorded in the inbox (a second delivery
+of the same event id is a ``duplicate``), the stay row is locked (two workers
+cannot interleave on one stay), a snapshot older than the stored one is
+``stale``, and otherwise the stay, its guests and the affected memberships are
+brought in line. Signals are sent after the commit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+from uuid import uuid4
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from hotel_community import signals
+from hotel_community.database import session, to_naive_utc, transaction, utcnow
+from hotel_community.errors import ValidationFailed
+from hotel_community.models import (
+    GroupKind, GuestIdentity, Member, Membership, PmsEvent, Property, Stay, StayGuest, StayStatus,
+)
+from hotel_community.services.properties import groups_of
+
+APPLIED, DUPLICATE, STALE = "applied", "duplicate", "stale"
+
+
+@dataclass(frozen=True)
+class GuestSnapshot:
+    first_name: str
+    last_name: str
+    pms_guest_id: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    language: str | None = None
+    primary: bool = False
+
+
+@dataclass(frozen=True)
+class StaySnapshot:
+    reservation_id: str
+    status: StayStatus
+    arrival: date
+    departure: date
+    room: str | None = None
+    guests: tuple[GuestSnapshot, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.departure < self.arrival:
+            raise ValidationFailed("Departure is before arrival.",
+                                   {"stay": {"departure": ["Must not be before arrival."]}})
+
+
+@dataclass(frozen=True)
+class StayEvent:
+    """A PMS event: the stay's state at ``occurred_at``, identified by ``id``."""
+
+    id: str
+    occurred_at: datetime
+    stay: StaySnapshot
+    source: str = "api"
+
+
+@dataclass
+class Outcome:
+    event_id: str
+    result: str
+    stay: Stay | None
+    _signals: list[tuple[Any, dict[str, Any]]] = field(default_factory=list, repr=False)
+
+
+def apply_event(prop: Property, event: StayEvent, payload: dict[str, Any] | None = None) -> Outcome:
+    """Apply one stay event exactly once; see the module docstring."""
+    occurred_at = to_naive_utc(event.occurred_at)
+    with transaction():
+        if not _record_in_inbox(prop, event, occurred_at, payload):
+            outcome = Outcome(event.id, DUPLICATE, _find_stay(prop, event.stay.reservation_id))
+        else:
+            outcome = _apply_snapshot(prop, event, occurred_at)
+            _set_inbox_result(prop, event.id, outcome.result)
+    _send(outcome)
+    return outcome
+
+
+def apply_staff_change(prop: Property, snapshot: StaySnapshot) -> Outcome:
+    """A change made by hand at the front desk, for hotels without a linked PMS."""
+    event = StayEvent(id=f"staff:{uuid4().hex}", occurred_at=datetime.now(timezone.utc),
+                      stay=snapshot, source="staff")
+    return apply_event(prop, event, {"source": "staff"})
+
+
+def snapshot_of(stay: Stay, **changes: Any) -> StaySnapshot:
+    """The stay's stored state as a snapshot, with ``changes`` applied."""
+    guests = tuple(
+        GuestSnapshot(first_name=g.member.first_name, last_name=g.member.last_name,
+                      pms_guest_id=g.pms_guest_id, email=g.member.email, phone=g.member.phone,
+                      language=g.member.language, primary=g.is_primary)
+        for g in stay.guests)
+    stored = {"reservation_id": stay.reservation_id, "status": stay.status, "room": stay.room,
+              "arrival": stay.arrival, "departure": stay.departure, "guests": guests}
+    return StaySnapshot(**{**stored, **changes})
+
+
+def find_stay(prop: Property, reservation_id: str) -> Stay | None:
+    return _find_stay(prop, reservation_id)
+
+
+def stay_group_members(prop: Property) -> list[Membership]:
+    """Open memberships of the property's stay group, oldest first."""
+    group = groups_of(prop.id)[GroupKind.stay]
+    query = (select(Membership).join(Membership.member)
+             .where(Membership.group_id == group.id, Membership.left_at.is_(None))
+             .order_by(Membership.joined_at, Membership.id))
+    return list(session.scalars(query))
+
+
+def _record_in_inbox(prop: Property, event: StayEvent, occurred_at: datetime,
+                     payload: dict[str, Any] | None) -> bool:
+    """Insert the event into the inbox; False when this id was already received."""
+    row = PmsEvent(property_id=prop.id, event_id=event.id, source=event.source,
+                   reservation_id=event.stay.reservation_id, occurred_at=occurred_at,
+                   result="received", payload=payload or {})
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        session.execute(update(PmsEvent)
+                        .where(PmsEvent.property_id == prop.id, PmsEvent.event_id == event.id)
+                        .values(deliveries=PmsEvent.deliveries + 1))
+        return False
+    return True
+
+
+def _set_inbox_result(prop: Property, event_id: str, result: str) -> None:
+    session.execute(update(PmsEvent)
+                    .where(PmsEvent.property_id == prop.id, PmsEvent.event_id == event_id)
+                    .values(result=result))
+
+
+def _find_stay(prop: Property, reservation_id: str, lock: bool = False) -> Stay | None:
+    query = select(Stay).where(Stay.property_id == prop.id, Stay.reservation_id == reservation_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def _lock_or_create_stay(prop: Property, snapshot: StaySnapshot,
+                         occurred_at: datetime) -> tuple[Stay, bool]:
+    """The stay row, locked for this transaction; created when new."""
+    stay = _find_stay(prop, snapshot.reservation_id, lock=True)
+    if stay is not None:
+        return stay, False
+    stay = Stay(property_id=prop.id, reservation_id=snapshot.reservation_id, room=snapshot.room,
+                arrival=snapshot.arrival, departure=snapshot.departure,
+                status=StayStatus.expected, snapshot_at=occurred_at)
+    try:
+        with session.begin_nested():
+            session.add(stay)
+    except IntegrityError:  # another worker created it first; wait for its lock
+        return _find_stay(prop, snapshot.reservation_id, lock=True), False
+    return stay, True
+
+
+def _apply_snapshot(prop: Property, event: StayEvent, occurred_at: datetime) -> Outcome:
+    snapshot = event.stay
+    stay, created = _lock_or_create_stay(prop, snapshot, occurred_at)
+    if not created and occurred_at < stay.snapshot_at:
+        return Outcome(event.id, STALE, stay)
+    before_status, before_room = (None, None) if created else (stay.status, stay.room)
+    before_members = {guest.member_id for guest in stay.guests}
+    stay.status, stay.room = snapshot.status, snapshot.room
+    stay.arrival, stay.departure = snapshot.arrival, snapshot.departure
+    stay.snapshot_at, stay.last_event_id = occurred_at, event.id
+    members = _sync_guests(prop, stay, snapshot.guests)
+    session.flush()
+    _reconcile_memberships(prop, before_members | set(members))
+    outcome = Outcome(event.id, APPLIED, stay)
+    outcome._signals = _transition_signals(prop, stay, before_status, before_room,
+                                           before_members, members)
+    return outcome
+
+
+def _sync_guests(prop: Property, stay: Stay, guests: tuple[GuestSnapshot, ...]) -> dict[int, Member]:
+    """Make the stay's guest list the snapshot's; returns the members by id."""
+    resolved = _resolve_members(prop, stay, guests)
+    existing = {guest.member_id: guest for guest in stay.guests}
+    members: dict[int, Member] = {}
+    for snap, member in zip(guests, resolved):
+        members[member.id] = member
+        row = existing.get(member.id) or StayGuest(member_id=member.id)
+        row.pms_guest_id, row.is_primary = snap.pms_guest_id, snap.primary
+        if member.id not in existing:
+            stay.guests.append(row)
+            existing[member.id] = row
+    for member_id, row in list(existing.items()):
+        if member_id not in members:
+            stay.guests.remove(row)
+    return members
+
+
+def _resolve_members(prop: Property, stay: Stay, guests: tuple[GuestSnapshot, ...]) -> list[Member]:
+    """One member per person: by PMS guest id, then e-mail, then name on this stay."""
+    pms_ids = [g.pms_guest_id for g in guests if g.pms_guest_id]
+    emails = [_normal_email(g.email) for g in guests if g.email]
+    by_pms_id = dict(session.execute(
+        select(GuestIdentity.pms_guest_id, Member)
+        .join(Member, Member.id == GuestIdentity.member_id)
+        .where(GuestIdentity.property_id == prop.id, GuestIdentity.pms_guest_id.in_(pms_ids))
+    ).tuples().all()) if pms_ids else {}
+    by_email = {m.email: m for m in session.scalars(
+        select(Member).where(Member.email.in_(emails)))} if emails else {}
+    by_name = {(g.member.first_name.lower(), g.member.last_name.lower()): g.member
+               for g in stay.guests}
+    resolved = []
+    for snap in guests:
+        member = (by_pms_id.get(snap.pms_guest_id)
+                  or by_email.get(_normal_email(snap.email))
+                  or by_name.get((snap.first_name.lower(), snap.last_name.lower())))
+        if member is None:
+            member = Member()
+            session.add(member)
+        _update_member(member, snap, by_email)
+        if snap.pms_guest_id and snap.pms_guest_id not in by_pms_id:
+            session.flush()
+            session.add(GuestIdentity(property_id=prop.id, pms_guest_id=snap.pms_guest_id,
+                                      member_id=member.id))
+            by_pms_id[snap.pms_guest_id] = member
+        resolved.append(member)
+    session.flush()
+    return resolved
+
+
+def _update_member(member: Member, snap: GuestSnapshot, by_email: dict[str, Member]) -> None:
+    member.first_name, member.last_name = snap.first_name, snap.last_name
+    member.phone = snap.phone or member.phone
+    member.language = snap.language or member.language
+    email = _normal_email(snap.email)
+    if email and member.email is None and by_email.get(email) in (None, member):
+        member.email = email
+        by_email[email] = member
+
+
+def _normal_email(email: str | None) -> str | None:
+    return email.strip().lower() if email else None
+
+
+def _reconcile_memberships(prop: Property, member_ids: set[int]) -> None:
+    """Open or close stay-group and alumni memberships to match the stored stays."""
+    if not member_ids:
+        return
+    groups = groups_of(prop.id)
+    statuses = session.execute(
+        select(StayGuest.member_id, Stay.status).join(Stay, Stay.id == StayGuest.stay_id)
+        .where(Stay.property_id == prop.id, StayGuest.member_id.in_(member_ids),
+               Stay.status.in_([StayStatus.in_house, StayStatus.checked_out]))
+    ).tuples().all()
+    wanted = {(groups[GroupKind.stay if status is StayStatus.in_house else GroupKind.alumni].id,
+               member_id) for member_id, status in statuses}
+    open_rows = session.scalars(
+        select(Membership).where(Membership.member_id.in_(member_ids),
+                                 Membership.group_id.in_([g.id for g in groups.values()]),
+                                 Membership.left_at.is_(None))).all()
+    now = utcnow()
+    for row in open_rows:
+        if (row.group_id, row.member_id) not in wanted:
+            row.left_at = now
+    have = {(row.group_id, row.member_id) for row in open_rows}
+    for group_id, member_id in sorted(wanted - have):
+        role = "guest" if group_id == groups[GroupKind.stay].id else "alumni"
+        session.add(Membership(group_id=group_id, member_id=member_id, role=role, joined_at=now))
+    session.flush()
+
+
+def _transition_signals(prop: Property, stay: Stay, before_status: StayStatus | None,
+                        before_room: str | None, before_members: set[int],
+                        members: dict[int, Member]) -> list[tuple[Any, dict[str, Any]]]:
+    """The signals this snapshot causes, per member, to send after commit."""
+    sent: list[tuple[Any, dict[str, Any]]] = []
+    was_in = before_status is StayStatus.in_house
+    is_in = stay.status is StayStatus.in_house
+    for member_id, member in members.items():
+        stayed_in = was_in and member_id in before_members
+        base = {"member": member, "stay": stay, "property": prop}
+        if is_in and not stayed_in:
+            sent.append((signals.member_checked_in, base))
+        elif is_in and before_room != stay.room:
+            sent.append((signals.member_moved_room,
+                         {**base, "old_room": before_room, "new_room": stay.room}))
+        elif stayed_in and stay.status is StayStatus.checked_out:
+            sent.append((signals.member_checked_out, base))
+        elif stayed_in:
+            sent.append((signals.member_stay_ended, {**base, "status": stay.status.value}))
+    if was_in:
+        for member_id in before_members - set(members):
+            member = session.get(Member, member_id)
+            sent.append((signals.member_stay_ended,
+                         {"member": member, "stay": stay, "property": prop, "status": "removed"}))
+    return sent
+
+
+def _send(outcome: Outcome) -> None:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    for signal, kwargs in outcome._signals:
+        signal.send(app, **kwargs)

@@ -1,0 +1,74 @@
+"""Bring stored stays in line with the PMS's full list of in-house stays."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable
+
+from marshmallow import ValidationError, fields
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from hotel_community.database import session
+from hotel_community.errors import ValidationFailed
+from hotel_community.models import Property, Stay, StayGuest, StayStatus
+from hotel_community.services.checkin import StayEvent, apply_event, snapshot_of
+
+SOURCE = "reconcile"
+
+
+@dataclass
+class Plan:
+    events: list[StayEvent]
+
+
+@dataclass
+class Report:
+    results: Counter = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        parts = ", ".join(f"{count} {result}" for result, count in sorted(self.results.items()))
+        return f"Reconciled {sum(self.results.values())} stays: {parts or 'nothing to do'}."
+
+
+def plan(prop: Property, document: dict[str, Any]) -> Plan:
+    """The events that make the stored stays match ``document``'s in-house list.
+
+    Event ids derive from the document's ``generated_at``, so running the same
+    file twice changes nothing the second time.
+    """
+    from hotel_community.schemas.pms import StaySchema
+
+    try:
+        generated_at = fields.AwareDateTime(default_timezone=None).deserialize(
+            document.get("generated_at"))
+        stays = StaySchema(many=True).load(document.get("stays", []))
+    except (ValidationError, AttributeError) as exc:
+        messages = getattr(exc, "messages", {"document": ["Expected a JSON object."]})
+        raise ValidationFailed("The in-house list is not valid.", messages) from exc
+    listed = {snapshot.reservation_id for snapshot in stays}
+    events = [_event(generated_at, snapshot) for snapshot in stays]
+    for stay in _stored_in_house(prop):
+        if stay.reservation_id not in listed:
+            departed = snapshot_of(stay, status=StayStatus.checked_out)
+            events.append(_event(generated_at, departed))
+    return Plan(events)
+
+
+def apply(prop: Property, events: Iterable[StayEvent]) -> Report:
+    report = Report()
+    for event in events:
+        report.results[apply_event(prop, event, {"source": SOURCE}).result] += 1
+    return report
+
+
+def _event(generated_at: datetime, snapshot) -> StayEvent:
+    return StayEvent(id=f"{SOURCE}:{generated_at.isoformat()}:{snapshot.reservation_id}",
+                     occurred_at=generated_at, stay=snapshot, source=SOURCE)
+
+
+def _stored_in_house(prop: Property) -> list[Stay]:
+    return list(session.scalars(
+        select(Stay).options(selectinload(Stay.guests).selectinload(StayGuest.member))
+        .where(Stay.property_id == prop.id, Stay.status == StayStatus.in_house)))

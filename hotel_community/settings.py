@@ -1,0 +1,84 @@
+"""Settings: every key is ``HOTEL_COMMUNITY_<NAME>`` in the host app's config.
+
+Each default below is documented with a ``#:`` comment (the README's settings
+table is generated from the same names). :func:`load` fills in defaults at
+``init_app`` time and fails loudly on a missing required key or on an unknown
+``HOTEL_COMMUNITY_*`` key, so a typo never silently falls back to a default.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, current_app
+
+PREFIX = "HOTEL_COMMUNITY_"
+
+#: Required. Secret used to sign guest access links and to encrypt API key
+#: secrets at rest. Keep it stable: changing it invalidates every guest link
+#: and every PMS API key.
+SECRET_KEY = None
+
+#: Where every page and API route of the extension is mounted.
+URL_PREFIX = "/community"
+
+#: Languages offered to guests, first one is the fallback.
+LOCALES = ("en", "zh")
+
+#: How long a guest access link keeps working after the stay's departure date.
+ACCESS_LINK_GRACE = timedelta(days=2)
+
+#: Flask-Limiter rate limit for the room number + last name sign-in, applied
+#: per client address and, separately, per property and room.
+GUEST_LOGIN_RATE_LIMIT = "10 per hour"
+
+#: Flask-Limiter storage, e.g. ``redis://127.0.0.1:6379/0`` when several
+#: workers serve the app. The default keeps counters in process memory.
+RATELIMIT_STORAGE_URI = "memory://"
+
+#: Seconds a signed PMS API request's timestamp may differ from server time.
+SIGNATURE_TOLERANCE = 300
+
+#: Names of plugins (entry point names) not to load.
+DISABLED_PLUGINS: tuple[str, ...] = ()
+
+#: Size of a page of staff list views.
+PAGE_SIZE = 50
+
+REQUIRED = ("SECRET_KEY",)
+DEFAULTS: dict[str, Any] = {
+    name: value
+    for name, value in dict(globals()).items()
+    if name.isupper() and name not in ("PREFIX", "REQUIRED", "DEFAULTS")
+}
+
+
+class ConfigurationError(RuntimeError):
+    """A HOTEL_COMMUNITY_* setting is missing, unknown or invalid."""
+
+
+def load(app: Flask) -> None:
+    """Apply defaults to ``app.config`` and reject unknown or missing keys."""
+    unknown = sorted(
+        key for key in app.config
+        if key.startswith(PREFIX) and key[len(PREFIX):] not in DEFAULTS
+    )
+    if unknown:
+        raise ConfigurationError(
+            f"Unknown setting(s) {', '.join(unknown)}; known settings are "
+            f"{', '.join(PREFIX + name for name in sorted(DEFAULTS))}."
+        )
+    for name, default in DEFAULTS.items():
+        app.config.setdefault(PREFIX + name, default)
+    missing = [PREFIX + name for name in REQUIRED if not app.config[PREFIX + name]]
+    if missing:
+        raise ConfigurationError(f"Missing required setting(s): {', '.join(missing)}.")
+    if not app.config[PREFIX + "URL_PREFIX"].startswith("/"):
+        raise ConfigurationError(f"{PREFIX}URL_PREFIX must start with '/'.")
+
+
+def config_value(name: str, app: Flask | None = None) -> Any:
+    """The value of ``HOTEL_COMMUNITY_<name>``; raises KeyError for an unknown name."""
+    if name not in DEFAULTS:
+        raise KeyError(f"Unknown hotel-community setting {name!r}")
+    return (app or current_app).config[PREFIX + name]

@@ -1,0 +1,32 @@
+"""Domain signals the host app may listen to (blinker).
+
+Every signal is sent with the Flask app as sender, after the database
+transaction that caused it has been committed, so a receiver always sees the
+stored state::
+
+    from hotel_community import signals
+
+    @signals.member_checked_in.connect_via(app)
+    def greet(app, member, stay, property):
+        ...
+"""
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: A member's stay became ``in_house``. Keyword arguments: ``member``,
+#: ``stay``, ``property``.
+member_checked_in = _signals.signal("member-checked-in")
+
+#: A member's stay became ``checked_out``. Keyword arguments: ``member``,
+#: ``stay``, ``property``.
+member_checked_out = _signals.signal("member-checked-out")
+
+#: An in-house stay changed room. Keyword arguments: ``member``, ``stay``,
+#: ``property``, ``old_room``, ``new_room``.
+member_moved_room = _signals.signal("member-moved-room")
+
+#: A stay left the house without a check-out (``cancelled``, ``no_show``, or a
+#: reversed check-in back to ``expected``). Keyword arguments: ``member``,
+#: ``stay``, ``property``, ``status``.
+member_stay_ended = _signals.signal("member-stay-ended")

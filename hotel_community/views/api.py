@@ -1,0 +1,110 @@
+"""The PMS API, ``<prefix>/api/v1``: signed requests in, JSON out, JSON errors."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from marshmallow import Schema, ValidationError
+from werkzeug.exceptions import HTTPException
+
+from hotel_community.errors import CommunityError, Forbidden, MalformedRequest, NotFound, ValidationFailed
+from hotel_community.extension import state
+from hotel_community.models import Property
+from hotel_community.schemas.pms import (
+    EventResultSchema, GroupMembersSchema, PmsEventSchema, StayOutSchema,
+)
+from hotel_community.services import api_keys, checkin, properties
+
+bp = Blueprint("api", __name__)
+
+
+@bp.errorhandler(CommunityError)
+def community_error(error: CommunityError) -> tuple[Response, int]:
+    return jsonify(error.to_json()), error.status
+
+
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException) -> tuple[Response, int]:
+    body = {"error": {"code": error.name.lower().replace(" ", "_"),
+                      "message": error.description, "details": {}}}
+    return jsonify(body), error.code or 500
+
+
+def authenticated_property() -> Property:
+    return api_keys.authenticate(request.headers.get(api_keys.KEY_HEADER),
+                                 request.headers.get(api_keys.SIGNATURE_HEADER),
+                                 request.get_data(cache=True))
+
+
+def load_body(schema: Schema) -> Any:
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise MalformedRequest("The body must be a JSON document (Content-Type: application/json).")
+    try:
+        return schema.load(payload)
+    except ValidationError as exc:
+        raise ValidationFailed("Some fields are not valid.", exc.messages) from exc
+
+
+def property_for(prop: Property, code: str, field: str = "property") -> Property:
+    """``code`` must name a property, and the one the API key belongs to."""
+    if code == prop.code:
+        return prop
+    try:
+        properties.get_property(code)
+    except NotFound as exc:
+        raise ValidationFailed("Unknown property.", {field: [f"No property {code!r}."]}) from exc
+    raise Forbidden("This API key belongs to another property.")
+
+
+@bp.post("/pms/events")
+def pms_event() -> Response:
+    """Apply one normalized PMS event (a stay snapshot), exactly once."""
+    prop = authenticated_property()
+    data = load_body(PmsEventSchema())
+    prop = property_for(prop, data["property"])
+    outcome = checkin.apply_event(prop, data["event"], request.get_json())
+    return jsonify(EventResultSchema().dump(outcome))
+
+
+@bp.post("/pms/<adapter_name>/webhook")
+def pms_vendor_webhook(adapter_name: str) -> Response:
+    """A PMS vendor's own webhook, turned into stay events by its adapter plugin.
+
+    The vendor signs it its own way, so the adapter, not the API key, verifies it.
+    """
+    adapter = state().plugins.pms_adapters.get(adapter_name)
+    if adapter is None:
+        raise NotFound(f"No PMS adapter named {adapter_name!r} is installed.")
+    prop = properties.get_property(request.args.get("property", ""))
+    outcomes = [checkin.apply_event(prop, event, {"source": adapter_name})
+                for event in adapter.events_from_webhook(request, prop)]
+    return jsonify({"events": EventResultSchema(many=True).dump(outcomes)})
+
+
+@bp.get("/stays/<reservation_id>")
+def stay_detail(reservation_id: str) -> Response:
+    prop = property_for(authenticated_property(), request.args.get("property", ""))
+    stay = checkin.find_stay(prop, reservation_id)
+    if stay is None:
+        raise NotFound(f"No stay with reservation id {reservation_id!r}.")
+    return jsonify(StayOutSchema().dump(stay))
+
+
+@bp.get("/properties/<code>/stay-group/members")
+def stay_group_members(code: str) -> Response:
+    prop = property_for(authenticated_property(), code, field="code")
+    body = {"property": prop.code, "group": "stay", "members": checkin.stay_group_members(prop)}
+    return jsonify(GroupMembersSchema().dump(body))
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    from hotel_community.schemas.openapi import openapi_document
+
+    return jsonify(openapi_document())
+
+
+@bp.route("/<path:anything>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def unknown_route(anything: str) -> Response:
+    raise NotFound(f"No API route /{anything}.")
