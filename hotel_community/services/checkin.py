@@ -218,7 +218,7 @@ def _resolve_members(prop: Property, stay: Stay, guests: tuple[GuestSnapshot, ..
         select(GuestIdentity.pms_guest_id, Member)
         .join(Member, Member.id == GuestIdentity.member_id)
         .where(GuestIdentity.property_id == prop.id, GuestIdentity.pms_guest_id.in_(pms_ids))
-    ).tuples().all()) if pms_ids else {}
+    ).all()) if pms_ids else {}
     by_email = {m.email: m for m in session.scalars(
         select(Member).where(Member.email.in_(emails)))} if emails else {}
     by_name = {(g.member.first_name.lower(), g.member.last_name.lower()): g.member
@@ -265,7 +265,7 @@ def _reconcile_memberships(prop: Property, member_ids: set[int]) -> None:
         select(StayGuest.member_id, Stay.status).join(Stay, Stay.id == StayGuest.stay_id)
         .where(Stay.property_id == prop.id, StayGuest.member_id.in_(member_ids),
                Stay.status.in_([StayStatus.in_house, StayStatus.checked_out]))
-    ).tuples().all()
+    ).all()
     wanted = {(groups[GroupKind.stay if status is StayStatus.in_house else GroupKind.alumni].id,
                member_id) for member_id, status in statuses}
     open_rows = session.scalars(
