@@ -24,7 +24,8 @@ def _fail_on_domain_error(func):
         try:
             return func(*args, **kwargs)
         except CommunityError as exc:
-            raise click.ClickException(exc.message) from exc
+            details = f" {json.dumps(exc.details, default=str)}" if exc.details else ""
+            raise click.ClickException(exc.message + details) from exc
     return wrapper
 
 
@@ -130,7 +131,10 @@ def pms_reconcile(code: str, in_house_file: Path) -> None:
     the list are checked out.
     """
     prop = properties.get_property(code)
-    document = json.loads(in_house_file.read_text())
+    try:
+        document = json.loads(in_house_file.read_text())
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise click.ClickException(f"{in_house_file} is not valid JSON: {exc}") from exc
     plan = reconcile.plan(prop, document)
     with click.progressbar(plan.events, label="Reconciling stays", show_pos=True) as events:
         report = reconcile.apply(prop, events)

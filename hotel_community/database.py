@@ -14,7 +14,7 @@ from typing import Iterator
 from flask import current_app
 from sqlalchemy import MetaData
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, scoped_session
+from sqlalchemy.orm import DeclarativeBase, SessionTransaction, scoped_session
 from werkzeug.local import LocalProxy
 
 from hotel_community.errors import ServiceUnavailable
@@ -69,3 +69,18 @@ def transaction() -> Iterator[scoped_session]:
     except BaseException:
         session.rollback()
         raise
+
+
+def savepoint() -> SessionTransaction:
+    """``session.begin_nested()``, atomic with the outer transaction on SQLite too.
+
+    Python's sqlite3 driver opens a transaction only before a data change, so a
+    SAVEPOINT issued first would open (and its RELEASE commit) a transaction of
+    its own, outside the caller's unit of work. Open the transaction first.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        dbapi_connection = connection.connection.dbapi_connection
+        if not getattr(dbapi_connection, "in_transaction", True):
+            connection.exec_driver_sql("BEGIN")
+    return session.begin_nested()

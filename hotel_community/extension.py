@@ -76,6 +76,10 @@ class HotelCommunity:
 
     def _database_for(self, app: Flask) -> SQLAlchemy:
         if self.db is not None:
+            if app.extensions.get("sqlalchemy") is not self.db:
+                raise settings.ConfigurationError(
+                    "The db given to HotelCommunity is not set up on this app: call "
+                    "db.init_app(app) before community.init_app(app).")
             return self.db
         if "sqlalchemy" in app.extensions:
             return app.extensions["sqlalchemy"]

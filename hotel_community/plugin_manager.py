@@ -29,7 +29,8 @@ class Plugins:
         return _by_name(self.manager.hook.hotel_community_payment_providers())
 
     def names(self) -> list[str]:
-        return sorted(name for name, _ in self.manager.list_name_plugin())
+        """Names of the loaded plugins (a blocked one is listed by pluggy with ``None``)."""
+        return sorted(name for name, plugin in self.manager.list_name_plugin() if plugin is not None)
 
 
 def _by_name(results: list[list]) -> dict:

@@ -18,7 +18,8 @@ _signals = Namespace()
 #: ``stay``, ``property``.
 member_checked_in = _signals.signal("member-checked-in")
 
-#: A member's stay became ``checked_out``. Keyword arguments: ``member``,
+#: A member's stay became ``checked_out`` (also when the check-out overtook a
+#: check-in that then arrived too late). Keyword arguments: ``member``,
 #: ``stay``, ``property``.
 member_checked_out = _signals.signal("member-checked-out")
 
@@ -27,6 +28,7 @@ member_checked_out = _signals.signal("member-checked-out")
 member_moved_room = _signals.signal("member-moved-room")
 
 #: A stay left the house without a check-out (``cancelled``, ``no_show``, or a
-#: reversed check-in back to ``expected``). Keyword arguments: ``member``,
-#: ``stay``, ``property``, ``status``.
+#: reversed check-in back to ``expected``), or the member was taken off an
+#: in-house stay's guest list (``status`` is then ``"removed"``). Keyword
+#: arguments: ``member``, ``stay``, ``property``, ``status``.
 member_stay_ended = _signals.signal("member-stay-ended")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -24,6 +25,7 @@ from tests.factories import ApiClient
 POSTGRES_SERVER = os.environ.get("HOTEL_COMMUNITY_TEST_POSTGRES",
                                  "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("HOTEL_COMMUNITY_REQUIRE_POSTGRES") == "1"
+HOST_APP_ROOT = Path(__file__).parent / "host_app"
 
 
 def _fresh_postgres_database() -> Iterator[str]:
@@ -69,7 +71,9 @@ def _migrate(url: str) -> None:
 
 def make_app(database_url: str, **config) -> Flask:
     """A host app with the extension dropped in, as a hotel would do it."""
-    app = Flask("host_app")
+    # An explicit root path: Flask would otherwise take the working directory,
+    # and the repository's own templates/ would be found as the host's templates.
+    app = Flask("host_app", root_path=str(HOST_APP_ROOT))
     app.config.update(
         TESTING=True,
         SECRET_KEY="test-flask-secret",

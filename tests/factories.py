@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timedelta, timezone
 from itertools import count
 from typing import Any
+
+import pytest
 
 from hotel_community.services.api_keys import KEY_HEADER, SIGNATURE_HEADER, sign
 
@@ -55,3 +58,95 @@ class ApiClient:
 
     def send_event(self, payload: dict[str, Any]):
         return self.post("/pms/events", payload)
+
+
+def load_event(payload: dict[str, Any]):
+    """The service-level :class:`StayEvent` of a JSON event, as the API would load it."""
+    from hotel_community.schemas.pms import PmsEventSchema
+
+    return PmsEventSchema().load(payload)["event"]
+
+
+def community_state(prop) -> dict[str, Any]:
+    """A property's stays and groups, normalized for comparing two runs.
+
+    ``stays``: reservation id -> (status, room, sorted guest names);
+    ``stay_group`` / ``alumni``: sorted full names of the open members;
+    ``members``: how many distinct members the property's stays name.
+    """
+    from sqlalchemy import func, select
+
+    from hotel_community.database import session
+    from hotel_community.models import GroupKind, Member, Membership, Stay, StayGuest
+    from hotel_community.services.properties import groups_of
+
+    session.expire_all()
+    stays = {
+        stay.reservation_id: (stay.status.value, stay.room,
+                              tuple(sorted(g.member.full_name for g in stay.guests)))
+        for stay in session.scalars(select(Stay).where(Stay.property_id == prop.id))}
+    groups = groups_of(prop.id)
+
+    def names(kind: GroupKind) -> list[str]:
+        return sorted(session.scalars(
+            select(Member.first_name + " " + Member.last_name)
+            .join(Membership, Membership.member_id == Member.id)
+            .where(Membership.group_id == groups[kind].id, Membership.left_at.is_(None))))
+
+    members = session.scalar(
+        select(func.count(func.distinct(StayGuest.member_id)))
+        .join(Stay, Stay.id == StayGuest.stay_id).where(Stay.property_id == prop.id))
+    return {"stays": stays, "stay_group": names(GroupKind.stay),
+            "alumni": names(GroupKind.alumni), "members": members}
+
+
+_CSRF_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*>')
+_VALUE = re.compile(r'value="([^"]+)"')
+
+
+def csrf_token(page: Any) -> str:
+    """The CSRF token of the first form in a rendered page (a response, str or bytes)."""
+    html = page.get_data(as_text=True) if hasattr(page, "get_data") else page
+    html = html.decode() if isinstance(html, bytes) else html
+    field = _CSRF_INPUT.search(html)
+    assert field, "no csrf_token field in the page"
+    return _VALUE.search(field.group(0)).group(1)
+
+
+def check_in_by_hand(prop: Any, room: str, *guests: tuple[str, ...], reservation_id: str | None = None,
+                     status: str = "in_house", arrival: date | None = None,
+                     departure: date | None = None) -> Any:
+    """A stay as the front desk enters it: ``guests`` are (first, last[, language]) tuples.
+
+    Dates default to yesterday to the day after tomorrow at the property.
+    Returns the stored stay.
+    """
+    from hotel_community.models import StayStatus
+    from hotel_community.services.access import today_at
+    from hotel_community.services.checkin import GuestSnapshot, StaySnapshot, apply_staff_change
+
+    today = today_at(prop)
+    snapshot = StaySnapshot(
+        reservation_id=reservation_id or f"R-{room}-{next(_ids)}", status=StayStatus(status),
+        room=room, arrival=arrival or today - timedelta(days=1),
+        departure=departure or today + timedelta(days=2),
+        guests=tuple(GuestSnapshot(first_name=g[0], last_name=g[1],
+                                   language=g[2] if len(g) > 2 else None, primary=i == 0)
+                     for i, g in enumerate(guests)))
+    return apply_staff_change(prop, snapshot).stay
+
+
+@pytest.fixture(autouse=True)
+def fresh_csrf_token_per_request(request) -> None:
+    """Autouse where imported into a test module. The ``app`` fixture keeps one app context pushed, and Flask reuses it for every test
+    request, so ``g`` (where Flask-WTF caches the CSRF token) would outlive a request and
+    leak one client's token to the next. A real server has one ``g`` per request."""
+    from flask import g
+
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+
+    @app.before_request
+    def forget_the_last_requests_token() -> None:
+        g.pop("csrf_token", None)

@@ -9,7 +9,7 @@ from flask import current_app
 
 import hotel_community
 from hotel_community.schemas.pms import (
-    ErrorSchema, EventResultSchema, GroupMembersSchema, PmsEventSchema, StayOutSchema,
+    ErrorSchema, EventResultSchema, GroupMembersSchema, PmsEventSchema, StayOutSchema, StaySchema,
 )
 
 SIGNATURE_HELP = (
@@ -58,9 +58,11 @@ def openapi_document() -> dict[str, Any]:
     spec.components.security_scheme("signature", {"type": "apiKey", "in": "header",
                                                   "name": "X-Hotel-Community-Signature",
                                                   "description": SIGNATURE_HELP})
-    for name, schema in [("PmsEvent", PmsEventSchema), ("EventResult", EventResultSchema),
-                         ("Stay", StayOutSchema), ("GroupMembers", GroupMembersSchema),
-                         ("Error", ErrorSchema)]:
+    # Nested schemas are named before the schemas using them, or apispec would
+    # register them again under a generated name ("Stay" for both stay schemas).
+    for name, schema in [("StaySnapshot", StaySchema), ("PmsEvent", PmsEventSchema),
+                         ("Stay", StayOutSchema), ("EventResult", EventResultSchema),
+                         ("GroupMembers", GroupMembersSchema), ("Error", ErrorSchema)]:
         spec.components.schema(name, schema=schema)
     for endpoint, operations in _paths().items():
         for operation in operations.values():

@@ -59,17 +59,25 @@ def redeem_access_token(token: str) -> tuple[Member, Stay]:
     return row.Member, row.Stay
 
 
-def room_login(prop: Property, room: str, last_name: str) -> tuple[Member, Stay]:
-    """Fallback sign-in for in-house stays. One generic error whatever went wrong."""
+def room_login(property_code: str | None, room: str, last_name: str) -> tuple[Member, Stay]:
+    """Fallback sign-in for in-house stays. One generic error whatever went wrong.
+
+    Without a property code (a single-hotel site) the first property is meant.
+    """
+    query = select(Property.id)
+    query = query.where(Property.code == property_code) if property_code else query.order_by(
+        Property.code).limit(1)
     row = session.execute(
         select(Member, Stay).join(StayGuest, StayGuest.member_id == Member.id)
         .join(Stay, Stay.id == StayGuest.stay_id)
-        .where(Stay.property_id == prop.id, Stay.status == StayStatus.in_house,
+        .where(Stay.property_id == query.scalar_subquery(), Stay.status == StayStatus.in_house,
                Stay.room == room.strip(),
                func.lower(Member.last_name) == last_name.strip().lower())
+        .order_by(StayGuest.id)
         .limit(1)).one_or_none()
     if row is None:
-        raise AccessDenied(_l("We could not find an in-house guest with that room and name."))
+        raise AccessDenied(_l("We could not find a guest staying in that room with that last "
+                              "name. Please check both, or ask the front desk."))
     return row.Member, row.Stay
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import time
 
@@ -77,7 +78,9 @@ def authenticate(key_id: str | None, signature: str | None, body: bytes) -> Prop
                                               ApiKey.revoked_at.is_(None)))
     secret = _fernet().decrypt(key.secret_encrypted.encode()).decode() if key else secrets.token_hex()
     expected = sign(secret, body, timestamp).split("v1=")[1]
-    if not any(hmac.compare_digest(expected, mac) for mac in macs) or key is None:
+    # As bytes: compare_digest refuses str holding non-ASCII characters (a 500, not a 401).
+    if not any(hmac.compare_digest(expected.encode(), mac.encode("utf-8", "replace"))
+               for mac in macs) or key is None:
         raise AuthenticationFailed("Unknown key or wrong signature.")
     return key.property
 
@@ -86,6 +89,7 @@ def _parse_signature(header: str) -> tuple[int, list[str]]:
     parts = [part.split("=", 1) for part in header.split(",") if "=" in part]
     timestamps = [value for name, value in parts if name.strip() == "t"]
     macs = [value.strip() for name, value in parts if name.strip() == "v1"]
-    if len(timestamps) != 1 or not timestamps[0].strip().isdigit() or not macs:
+    # ASCII digits, and few enough to be a time: "²".isdigit() is true, int() refuses it.
+    if len(timestamps) != 1 or not re.fullmatch(r"[0-9]{1,15}", timestamps[0].strip()) or not macs:
         raise AuthenticationFailed("Malformed signature header; expected t=<unix seconds>,v1=<hex>.")
     return int(timestamps[0]), macs

@@ -27,8 +27,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from hotel_community import signals
-from hotel_community.database import session, to_naive_utc, transaction, utcnow
-from hotel_community.errors import ValidationFailed
+from hotel_community.database import savepoint, session, to_naive_utc, transaction, utcnow
+from hotel_community.errors import ServiceUnavailable, ValidationFailed
 from hotel_community.models import (
     GroupKind, GuestIdentity, Member, Membership, PmsEvent, Property, Stay, StayGuest, StayStatus,
 )
@@ -81,15 +81,29 @@ class Outcome:
     _signals: list[tuple[Any, dict[str, Any]]] = field(default_factory=list, repr=False)
 
 
+#: Tries per event when a concurrent transaction wrote the same new rows first.
+ATTEMPTS = 3
+
+
 def apply_event(prop: Property, event: StayEvent, payload: dict[str, Any] | None = None) -> Outcome:
     """Apply one stay event exactly once; see the module docstring."""
     occurred_at = to_naive_utc(event.occurred_at)
-    with transaction():
-        if not _record_in_inbox(prop, event, occurred_at, payload):
-            outcome = Outcome(event.id, DUPLICATE, _find_stay(prop, event.stay.reservation_id))
-        else:
-            outcome = _apply_snapshot(prop, event, occurred_at)
-            _set_inbox_result(prop, event.id, outcome.result)
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with transaction():
+                if not _record_in_inbox(prop, event, occurred_at, payload):
+                    outcome = Outcome(event.id, DUPLICATE,
+                                      _find_stay(prop, event.stay.reservation_id))
+                else:
+                    outcome = _apply_snapshot(prop, event, occurred_at)
+                    _set_inbox_result(prop, event.id, outcome.result)
+            break
+        except ServiceUnavailable as exc:
+            # Two stays naming the same new guest, applied at once by two workers:
+            # the later one breaks a unique constraint; tried again, it finds the
+            # member the first one created.
+            if attempt == ATTEMPTS or not isinstance(exc.__cause__, IntegrityError):
+                raise
     _send(outcome)
     return outcome
 
@@ -133,7 +147,7 @@ def _record_in_inbox(prop: Property, event: StayEvent, occurred_at: datetime,
                    reservation_id=event.stay.reservation_id, occurred_at=occurred_at,
                    result="received", payload=payload or {})
     try:
-        with session.begin_nested():
+        with savepoint():
             session.add(row)
     except IntegrityError:
         session.execute(update(PmsEvent)
@@ -166,7 +180,7 @@ def _lock_or_create_stay(prop: Property, snapshot: StaySnapshot,
                 arrival=snapshot.arrival, departure=snapshot.departure,
                 status=StayStatus.expected, snapshot_at=occurred_at)
     try:
-        with session.begin_nested():
+        with savepoint():
             session.add(stay)
     except IntegrityError:  # another worker created it first; wait for its lock
         return _find_stay(prop, snapshot.reservation_id, lock=True), False
@@ -292,13 +306,17 @@ def _transition_signals(prop: Property, stay: Stay, before_status: StayStatus | 
     is_in = stay.status is StayStatus.in_house
     for member_id, member in members.items():
         stayed_in = was_in and member_id in before_members
+        # A check-out can overtake its check-in (which is then stale): still a check-out.
+        was_out = before_status is StayStatus.checked_out and member_id in before_members
         base = {"member": member, "stay": stay, "property": prop}
         if is_in and not stayed_in:
             sent.append((signals.member_checked_in, base))
         elif is_in and before_room != stay.room:
             sent.append((signals.member_moved_room,
                          {**base, "old_room": before_room, "new_room": stay.room}))
-        elif stayed_in and stay.status is StayStatus.checked_out:
+        elif is_in:
+            continue  # still in house, same room: nothing happened to this member
+        elif stay.status is StayStatus.checked_out and not was_out:
             sent.append((signals.member_checked_out, base))
         elif stayed_in:
             sent.append((signals.member_stay_ended, {**base, "status": stay.status.value}))

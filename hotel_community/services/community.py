@@ -29,12 +29,19 @@ def get_member(member_id: int | None) -> Member | None:
     return session.get(Member, member_id) if member_id else None
 
 
-def guest_home(member: Member, stay_id: int | None) -> GuestHome:
-    """The member's page at the property of the stay they signed in with."""
+def guest_home(member: Member, stay_id: int | None) -> GuestHome | None:
+    """The member's page at the property of the stay they signed in with.
+
+    Only ever the groups of that stay's property, and only while the member is
+    still a guest on that stay (else their latest stay); None when they have
+    no stay at all any more.
+    """
     stay = session.scalar(select(Stay).join(StayGuest, StayGuest.stay_id == Stay.id)
                           .where(Stay.id == stay_id, StayGuest.member_id == member.id))
     if stay is None:
         stay = _latest_stay(member)
+    if stay is None:
+        return None
     groups = groups_of(stay.property_id)
     open_groups = set(session.scalars(
         select(Membership.group_id).where(Membership.member_id == member.id,
@@ -52,10 +59,10 @@ def set_visible(member_id: int, visible: bool) -> None:
         session.get(Member, member_id).visible = visible
 
 
-def _latest_stay(member: Member) -> Stay:
-    return session.scalars(select(Stay).join(StayGuest, StayGuest.stay_id == Stay.id)
-                           .where(StayGuest.member_id == member.id)
-                           .order_by(Stay.arrival.desc()).limit(1)).one()
+def _latest_stay(member: Member) -> Stay | None:
+    return session.scalar(select(Stay).join(StayGuest, StayGuest.stay_id == Stay.id)
+                          .where(StayGuest.member_id == member.id)
+                          .order_by(Stay.arrival.desc(), Stay.id.desc()).limit(1))
 
 
 def _visible_members(group_id: int, viewer_id: int) -> tuple[list[Member], int]:

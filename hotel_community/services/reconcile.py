@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable
 
-from marshmallow import ValidationError, fields
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -40,13 +40,16 @@ def plan(prop: Property, document: dict[str, Any]) -> Plan:
     """
     from hotel_community.schemas.pms import StaySchema
 
+    # Both keys required: a file without "stays" must not check every guest out.
+    schema = Schema.from_dict({
+        "generated_at": fields.AwareDateTime(required=True, default_timezone=None),
+        "stays": fields.List(fields.Nested(StaySchema), required=True),
+    })(unknown=EXCLUDE)
     try:
-        generated_at = fields.AwareDateTime(default_timezone=None).deserialize(
-            document.get("generated_at"))
-        stays = StaySchema(many=True).load(document.get("stays", []))
-    except (ValidationError, AttributeError) as exc:
-        messages = getattr(exc, "messages", {"document": ["Expected a JSON object."]})
-        raise ValidationFailed("The in-house list is not valid.", messages) from exc
+        loaded = schema.load(document)
+    except ValidationError as exc:  # messages keyed by field: generated_at, stays.<n>.<field>
+        raise ValidationFailed("The in-house list is not valid.", exc.messages) from exc
+    generated_at, stays = loaded["generated_at"], loaded["stays"]
     listed = {snapshot.reservation_id for snapshot in stays}
     events = [_event(generated_at, snapshot) for snapshot in stays]
     for stay in _stored_in_house(prop):

@@ -1,12 +1,13 @@
 """Guest pages: the access link, room sign-in, the stay group and the alumni community."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import TooManyRequests
 
 from hotel_community import i18n
 from hotel_community.errors import CommunityError
-from hotel_community.forms import ActionForm, RoomLoginForm
+from hotel_community.forms import ActionForm, RoomLoginForm, check_csrf
 from hotel_community.i18n import gettext as _
 from hotel_community.services import access, community, properties
 
@@ -22,15 +23,22 @@ def use_guest_language() -> None:
     i18n.activate(i18n.choose_locale(member.language if member else None))
 
 
+bp.before_request(check_csrf)
+
+
 @bp.errorhandler(CommunityError)
 def community_error(error: CommunityError) -> tuple[str, int]:
-    return render_template("hotel_community/guest/message.html", message=error.message), error.status
+    return _message(error.message, error.status)
 
 
 @bp.errorhandler(TooManyRequests)
 def too_many_requests(error: TooManyRequests) -> tuple[str, int]:
-    message = _("Too many attempts. Please wait a while, or ask the front desk.")
-    return render_template("hotel_community/guest/message.html", message=message), 429
+    return _message(_("Too many attempts. Please wait a while, or ask the front desk."), 429)
+
+
+@bp.errorhandler(CSRFError)
+def csrf_error(error: CSRFError) -> tuple[str, int]:
+    return _message(_("This page has expired. Please go back, reload it and try again."), 400)
 
 
 @bp.get("/")
@@ -48,34 +56,38 @@ def access_link(token: str) -> Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Response | str:
+def login() -> Response | tuple[str, int]:
     form = RoomLoginForm(property=request.args.get("property", ""))
-    all_properties = properties.list_properties()
+    error, status = None, 200
     if form.validate_on_submit():
-        prop = properties.get_property(form.property.data or all_properties[0].code)
-        member, stay = access.room_login(prop, form.room.data, form.last_name.data)
-        _sign_in(member.id, stay.id)
-        return redirect(url_for(".group"))
-    return render_template("hotel_community/guest/login.html", form=form,
-                           properties=all_properties)
+        try:
+            member, stay = access.room_login(form.property.data, form.room.data,
+                                             form.last_name.data)
+        except access.AccessDenied as denied:
+            error, status = denied.message, denied.status
+        else:
+            _sign_in(member.id, stay.id)
+            return redirect(url_for(".group"))
+    return render_template("hotel_community/guest/login.html", form=form, error=error,
+                           properties=properties.list_properties()), status
 
 
 @bp.get("/group")
 def group() -> Response | str:
     member = community.get_member(session.get(MEMBER_KEY))
-    if member is None:
+    page = community.guest_home(member, session.get(STAY_KEY)) if member else None
+    if page is None:
+        _sign_out()
         return redirect(url_for(".login"))
-    page = community.guest_home(member, session.get(STAY_KEY))
     return render_template(f"hotel_community/guest/{page.kind}.html", page=page,
                            member=member, form=ActionForm())
 
 
 @bp.post("/visibility")
 def visibility() -> Response:
-    form = ActionForm()
     member_id = session.get(MEMBER_KEY)
-    if not member_id or not form.validate_on_submit():
-        abort(400)
+    if not member_id:
+        return redirect(url_for(".login"))
     community.set_visible(member_id, request.form.get("visible") == "on")
     return redirect(url_for(".group"))
 
@@ -84,14 +96,13 @@ def visibility() -> Response:
 def language(code: str) -> Response:
     if i18n.normalize(code):
         session[i18n.CHOSEN_LANGUAGE_KEY] = i18n.normalize(code)
-    return redirect(url_for(".group") if session.get(MEMBER_KEY) else url_for(".login"))
+    fallback = url_for(".group") if session.get(MEMBER_KEY) else url_for(".login")
+    return redirect(_local_path(request.args.get("next")) or fallback)
 
 
 @bp.post("/logout")
 def logout() -> Response:
-    if ActionForm().validate_on_submit():
-        session.pop(MEMBER_KEY, None)
-        session.pop(STAY_KEY, None)
+    _sign_out()
     return redirect(url_for(".login"))
 
 
@@ -100,6 +111,24 @@ def _sign_in(member_id: int, stay_id: int) -> None:
     session.permanent = True
 
 
+def _sign_out() -> None:
+    session.pop(MEMBER_KEY, None)
+    session.pop(STAY_KEY, None)
+
+
+def _message(message: str, status: int) -> tuple[str, int]:
+    return render_template("hotel_community/guest/message.html", message=message,
+                           signed_in=bool(session.get(MEMBER_KEY))), status
+
+
+def _local_path(target: str | None) -> str | None:
+    """``target`` when it is a path on this site (no open redirect), else None."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return None
+
+
 def room_login_key() -> str:
     """Rate-limit key for the room sign-in: the property and the room tried."""
-    return f"room:{request.form.get('property', '')}:{request.form.get('room', '').strip()}"
+    room = request.form.get("room", "").strip().lower()
+    return f"room:{request.form.get('property', '')}:{room}"

@@ -1,15 +1,21 @@
 """Staff pages: in-house guests, manual check-in / check-out / room move, welcome cards, API keys."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import (
     Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for,
 )
 from sqlalchemy import select
 
+from flask_wtf.csrf import CSRFError
+
 from hotel_community import i18n
 from hotel_community.database import session as db_session
 from hotel_community.errors import CommunityError
-from hotel_community.forms import ActionForm, ApiKeyForm, CheckInForm, RoomMoveForm, StaffLoginForm
+from hotel_community.forms import (
+    ActionForm, ApiKeyForm, CheckInForm, RoomMoveForm, StaffLoginForm, check_csrf,
+)
 from hotel_community.models import Member, Property, Stay, StayStatus
 from hotel_community.services import access, api_keys, properties, qr, staff_desk
 from hotel_community.services.checkin import GuestSnapshot, StaySnapshot
@@ -23,7 +29,22 @@ PROPERTY_KEY = "hotel_community.staff_property"
 
 @bp.before_request
 def use_staff_language() -> None:
-    i18n.activate(i18n.choose_locale())
+    # The desk pages are written in English; only the guest pages are translated.
+    i18n.activate("en")
+
+
+bp.before_request(check_csrf)
+
+
+@bp.errorhandler(CommunityError)
+def community_error(error: CommunityError) -> tuple[str, int]:
+    return _message(str(error.message), error.status)
+
+
+@bp.errorhandler(CSRFError)
+def csrf_error(error: CSRFError) -> tuple[str, int]:
+    return _message("This form has expired or was not sent from this site (CSRF check failed). "
+                    "Go back, reload the page and try again.", 400)
 
 
 @bp.context_processor
@@ -65,7 +86,8 @@ def in_house() -> str:
 @staff_required
 def check_in() -> Response | str:
     prop = _current_property()
-    form = CheckInForm()
+    today = access.today_at(prop)
+    form = CheckInForm(data={"arrival": today, "departure": today + timedelta(days=1)})
     if form.validate_on_submit():
         try:
             stay = staff_desk.check_in(prop, _snapshot_from(form))
@@ -81,9 +103,8 @@ def check_in() -> Response | str:
 @staff_required
 def check_out(stay_id: int) -> Response:
     stay = _stay_or_404(stay_id)
-    if ActionForm().validate_on_submit():
-        staff_desk.check_out(stay)
-        flash(f"Checked out room {stay.room}.", "success")
+    staff_desk.check_out(stay)
+    flash(f"Checked out room {stay.room}.", "success")
     return redirect(url_for(".in_house", property=stay.property.code))
 
 
@@ -94,7 +115,7 @@ def move(stay_id: int) -> Response:
     form = RoomMoveForm()
     if form.validate_on_submit():
         old_room = stay.room
-        staff_desk.move(stay, form.room.data.strip())
+        staff_desk.move(stay, form.room.data)
         flash(f"Moved from room {old_room} to {stay.room}.", "success")
     else:
         flash("Enter the new room.", "error")
@@ -140,10 +161,13 @@ def api_key_list() -> str:
 @staff_required
 def api_key_revoke(key_id: str) -> Response:
     prop = _current_property()
-    if ActionForm().validate_on_submit():
-        api_keys.revoke_api_key(prop, key_id)
-        flash(f"Revoked key {key_id}.", "success")
+    api_keys.revoke_api_key(prop, key_id)
+    flash(f"Revoked key {key_id}.", "success")
     return redirect(url_for(".api_key_list", property=prop.code))
+
+
+def _message(message: str, status: int) -> tuple[str, int]:
+    return render_template("hotel_community/staff/message.html", message=message), status
 
 
 def _current_property() -> Property:

@@ -4,13 +4,14 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any, Callable
 
-from flask import g, redirect, request, session, url_for
+from flask import redirect, request, session, url_for
 
 from hotel_community.database import session as db_session
 from hotel_community.extension import state
 from hotel_community.models import StaffUser
 
 STAFF_KEY = "hotel_community.staff"
+_CACHE_KEY = "hotel_community.current_staff"
 
 
 def load_builtin_staff() -> StaffUser | None:
@@ -20,9 +21,11 @@ def load_builtin_staff() -> StaffUser | None:
 
 
 def current_staff() -> Any:
-    if "hc_staff" not in g:
-        g.hc_staff = state().extension.load_staff()
-    return g.hc_staff
+    """The signed-in staff user, asked once per request (not per app context)."""
+    cache = request.environ
+    if _CACHE_KEY not in cache:
+        cache[_CACHE_KEY] = state().extension.load_staff()
+    return cache[_CACHE_KEY]
 
 
 def staff_required(view: Callable) -> Callable:
