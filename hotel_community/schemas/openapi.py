@@ -42,7 +42,12 @@ def _paths() -> dict[str, dict[str, Any]]:
             "responses": {"200": _json("Stay", "The stay"), **_errors(401, 403, 404, 422)}}},
         "hotel_community.api.stay_group_members": {"get": {
             "summary": "Who is in the property's stay group now",
-            "parameters": [{"in": "path", "name": "code", "required": True, "schema": {"type": "string"}}],
+            "parameters": [
+                {"in": "path", "name": "code", "required": True, "schema": {"type": "string"}},
+                {"in": "query", "name": "after", "schema": {"type": "integer"},
+                 "description": "The `next` cursor of the previous page."},
+                {"in": "query", "name": "limit", "schema": {"type": "integer", "default": 100,
+                                                            "maximum": 500}}],
             "responses": {"200": _json("GroupMembers", "Open memberships"), **_errors(401, 403, 422)}}},
     }
 

@@ -1,6 +1,7 @@
 """The PMS event API's request and response bodies."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
@@ -9,6 +10,14 @@ from hotel_community.models import StayStatus
 from hotel_community.services.checkin import GuestSnapshot, StayEvent, StaySnapshot
 
 _text = {"validate": validate.Length(max=100)}
+
+
+class UtcDateTime(fields.DateTime):
+    """Stored naive UTC, written with its offset (``...+00:00``)."""
+
+    def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        aware = value.replace(tzinfo=timezone.utc) if value is not None else None
+        return super()._serialize(aware, attr, obj, **kwargs)
 
 
 class GuestSchema(Schema):
@@ -74,7 +83,7 @@ class StayOutSchema(Schema):
     room = fields.String(allow_none=True)
     arrival = fields.Date()
     departure = fields.Date()
-    snapshot_at = fields.DateTime()
+    snapshot_at = UtcDateTime()
     guests = fields.List(fields.Nested(GuestOutSchema))
 
 
@@ -88,13 +97,21 @@ class GroupMemberSchema(Schema):
     member_id = fields.Integer()
     display_name = fields.String(attribute="member.display_name")
     role = fields.String()
-    joined_at = fields.DateTime()
+    joined_at = UtcDateTime()
 
 
 class GroupMembersSchema(Schema):
     property = fields.String()
     group = fields.String()
     members = fields.List(fields.Nested(GroupMemberSchema))
+    next = fields.Integer(allow_none=True,
+                          metadata={"description": "Pass as `after` for the next page; null at the end."})
+
+
+class PageQuerySchema(Schema):
+    after = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    property = fields.String(load_default=None)
 
 
 class ErrorBodySchema(Schema):

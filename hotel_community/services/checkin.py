@@ -25,6 +25,7 @@ from uuid import uuid4
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from hotel_community import signals
 from hotel_community.database import savepoint, session, to_naive_utc, transaction, utcnow
@@ -131,12 +132,18 @@ def find_stay(prop: Property, reservation_id: str) -> Stay | None:
     return _find_stay(prop, reservation_id)
 
 
-def stay_group_members(prop: Property) -> list[Membership]:
-    """Open memberships of the property's stay group, oldest first."""
+def stay_group_members(prop: Property, after: int | None = None,
+                       limit: int = 100) -> list[Membership]:
+    """A page of open memberships of the property's stay group, oldest first.
+
+    Keyset pagination: pass the last membership id of a page as ``after``.
+    """
     group = groups_of(prop.id)[GroupKind.stay]
-    query = (select(Membership).join(Membership.member)
+    query = (select(Membership).options(joinedload(Membership.member))
              .where(Membership.group_id == group.id, Membership.left_at.is_(None))
-             .order_by(Membership.joined_at, Membership.id))
+             .order_by(Membership.id).limit(limit))
+    if after is not None:
+        query = query.where(Membership.id > after)
     return list(session.scalars(query))
 
 

@@ -11,7 +11,7 @@ from hotel_community.errors import CommunityError, Forbidden, MalformedRequest, 
 from hotel_community.extension import state
 from hotel_community.models import Property
 from hotel_community.schemas.pms import (
-    EventResultSchema, GroupMembersSchema, PmsEventSchema, StayOutSchema,
+    EventResultSchema, GroupMembersSchema, PageQuerySchema, PmsEventSchema, StayOutSchema,
 )
 from hotel_community.services import api_keys, checkin, properties
 
@@ -44,6 +44,13 @@ def load_body(schema: Schema) -> Any:
         return schema.load(payload)
     except ValidationError as exc:
         raise ValidationFailed("Some fields are not valid.", exc.messages) from exc
+
+
+def load_query(schema: Schema) -> Any:
+    try:
+        return schema.load(request.args)
+    except ValidationError as exc:
+        raise ValidationFailed("Some query parameters are not valid.", exc.messages) from exc
 
 
 def property_for(prop: Property, code: str, field: str = "property") -> Property:
@@ -93,8 +100,12 @@ def stay_detail(reservation_id: str) -> Response:
 
 @bp.get("/properties/<code>/stay-group/members")
 def stay_group_members(code: str) -> Response:
+    """Who is in the stay group now, a page at a time (``?after=<cursor>&limit=``)."""
     prop = property_for(authenticated_property(), code, field="code")
-    body = {"property": prop.code, "group": "stay", "members": checkin.stay_group_members(prop)}
+    page = load_query(PageQuerySchema())
+    members = checkin.stay_group_members(prop, page["after"], page["limit"])
+    cursor = members[-1].id if len(members) == page["limit"] else None
+    body = {"property": prop.code, "group": "stay", "members": members, "next": cursor}
     return jsonify(GroupMembersSchema().dump(body))
 
 

@@ -296,6 +296,7 @@ def test_a_stay_can_be_read_back(api):
         "R-77", "in_house", "0801", "TEST")
     assert [(g["first_name"], g["pms_guest_id"]) for g in body["guests"]] == [("Mei", "G-1")]
     assert isinstance(body["guests"][0]["member_id"], int)
+    assert body["snapshot_at"] == "2026-11-20T12:00:00+00:00"  # factories.BASE_TIME, in UTC
 
 
 def test_reading_a_stay_errors(api, client):
@@ -323,6 +324,25 @@ def test_the_stay_group_members_are_listed(api):
     assert [(m["display_name"], m["role"]) for m in body["members"]] == [
         ("Mei C.", "guest"), ("Wei L.", "guest")]
     assert all(isinstance(m["member_id"], int) and m["joined_at"] for m in body["members"])
+
+
+def test_the_stay_group_members_come_in_keyset_pages(api):
+    for number in range(5):
+        api.send_event(event(reservation_id=f"R{number}", room=str(1200 + number),
+                             guests=[guest(f"Guest{number}", "Page")], minute=number))
+    names, cursor, pages = [], None, 0
+    while True:
+        params = {"limit": 2} if cursor is None else {"limit": 2, "after": cursor}
+        body = api.get("/properties/TEST/stay-group/members", **params).json
+        names += [m["display_name"] for m in body["members"]]
+        pages += 1
+        cursor = body["next"]
+        if cursor is None:
+            break
+    assert names == [f"Guest{n} P." for n in range(5)]
+    assert pages == 3
+    assert "limit" in assert_error(
+        api.get("/properties/TEST/stay-group/members", limit=0), 422, "validation_failed")
 
 
 def test_the_stay_group_of_another_property_is_not_readable(api):
