@@ -138,7 +138,9 @@ def check_in_by_hand(prop: Any, room: str, *guests: tuple[str, ...], reservation
 
 @pytest.fixture(autouse=True)
 def fresh_csrf_token_per_request(request) -> None:
-    """Autouse where imported into a test module. The ``app`` fixture keeps one app context pushed, and Flask reuses it for every test
+    """Autouse where imported into a test module (``from tests.factories import ...``).
+
+    The ``app`` fixture keeps one app context pushed, and Flask reuses it for every test
     request, so ``g`` (where Flask-WTF caches the CSRF token) would outlive a request and
     leak one client's token to the next. A real server has one ``g`` per request."""
     from flask import g
