@@ -22,11 +22,12 @@ test: $(BIN)/.installed chromium
 bench: $(BIN)/.installed
 	$(BIN)/python bench/checkin.py
 
-# Browser tests drive Debian's chromium; install it when missing and we may.
+# Browser tests drive Debian's chromium (with a Chinese font for readable
+# screenshots); install it when missing and we may.
 chromium:
 	@if [ -x /usr/bin/chromium ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
 	else echo "note: /usr/bin/chromium missing; browser tests will skip (apt-get install chromium)"; fi
 
 # Re-extract and compile the guest pages' translations after changing strings.

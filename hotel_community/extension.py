@@ -53,7 +53,7 @@ class HotelCommunity:
         app.extensions[EXTENSION_KEY] = AppState(self, db, plugins, limiter)
         i18n.init_app(app)
         app.register_blueprint(_blueprint(), url_prefix=app.config["HOTEL_COMMUNITY_URL_PREFIX"])
-        _rate_limit_guest_login(app, limiter)
+        _rate_limit_sign_ins(app, limiter)
         from hotel_community.cli import community_cli
         app.cli.add_command(community_cli)
 
@@ -92,16 +92,22 @@ def state(app: Flask | None = None) -> AppState:
     return (app or current_app).extensions[EXTENSION_KEY]
 
 
-def _rate_limit_guest_login(app: Flask, limiter: Limiter) -> None:
-    """Room + last name sign-in: limited per client address and per property and room."""
+def _rate_limit_sign_ins(app: Flask, limiter: Limiter) -> None:
+    """Sign-in forms: limited per client address and per account tried."""
     from hotel_community.views.guest import room_login_key
+    from hotel_community.views.staff import username_key
 
-    endpoint = "hotel_community.guest.login"
-    limit = app.config["HOTEL_COMMUNITY_GUEST_LOGIN_RATE_LIMIT"]
-    view = app.view_functions[endpoint]
-    view = limiter.limit(limit, key_func=room_login_key, methods=["POST"], scope="hc-room")(view)
-    view = limiter.limit(limit, key_func=get_remote_address, methods=["POST"], scope="hc-ip")(view)
-    app.view_functions[endpoint] = view
+    for endpoint, setting, account_key in (
+        ("hotel_community.guest.login", "GUEST_LOGIN_RATE_LIMIT", room_login_key),
+        ("hotel_community.staff.login", "STAFF_LOGIN_RATE_LIMIT", username_key),
+    ):
+        limit = app.config[settings.PREFIX + setting]
+        view = app.view_functions[endpoint]
+        view = limiter.limit(limit, key_func=account_key, methods=["POST"],
+                             scope=f"{endpoint}:account")(view)
+        view = limiter.limit(limit, key_func=get_remote_address, methods=["POST"],
+                             scope=f"{endpoint}:address")(view)
+        app.view_functions[endpoint] = view
 
 
 def _blueprint() -> Blueprint:

@@ -32,6 +32,10 @@ ACCESS_LINK_GRACE = timedelta(days=2)
 #: per client address and, separately, per property and room.
 GUEST_LOGIN_RATE_LIMIT = "10 per hour"
 
+#: Flask-Limiter rate limit for the staff sign-in, per client address and,
+#: separately, per username tried.
+STAFF_LOGIN_RATE_LIMIT = "20 per hour"
+
 #: Flask-Limiter storage, e.g. ``redis://127.0.0.1:6379/0`` when several
 #: workers serve the app. The default keeps counters in process memory.
 RATELIMIT_STORAGE_URI = "memory://"

@@ -6,6 +6,9 @@ domain signals.
 """
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import importlib.metadata
 from datetime import date, datetime, timezone
 from types import SimpleNamespace
@@ -132,6 +135,12 @@ def test_every_setting_is_documented():
     for name in settings.DEFAULTS:
         index = next(i for i, line in enumerate(lines) if line.startswith((f"{name} =", f"{name}:")))
         assert lines[index - 1].startswith("#:"), f"{name} has no #: comment"
+
+
+def test_the_readme_settings_table_lists_every_setting():
+    readme = (Path(settings.__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    rows = set(re.findall(r"^\| `(HOTEL_COMMUNITY_[A-Z_]+)` \|", readme, re.M))
+    assert rows == {settings.PREFIX + name for name in settings.DEFAULTS}
 
 
 # --- URL prefix ----------------------------------------------------------------------------------

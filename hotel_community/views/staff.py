@@ -6,9 +6,9 @@ from datetime import timedelta
 from flask import (
     Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for,
 )
-from sqlalchemy import select
-
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+from werkzeug.exceptions import TooManyRequests
 
 from hotel_community import i18n
 from hotel_community.database import session as db_session
@@ -45,6 +45,11 @@ def community_error(error: CommunityError) -> tuple[str, int]:
 def csrf_error(error: CSRFError) -> tuple[str, int]:
     return _message("This form has expired or was not sent from this site (CSRF check failed). "
                     "Go back, reload the page and try again.", 400)
+
+
+@bp.errorhandler(TooManyRequests)
+def too_many_requests(error: TooManyRequests) -> tuple[str, int]:
+    return _message("Too many sign-in attempts. Please wait a while and try again.", 429)
 
 
 @bp.context_processor
@@ -198,6 +203,11 @@ def _stay_or_404(stay_id: int) -> Stay:
     if stay is None:
         abort(404)
     return stay
+
+
+def username_key() -> str:
+    """Rate-limit key for the staff sign-in: the username tried."""
+    return "staff:" + request.form.get("username", "").strip().lower()
 
 
 def _safe_next(target: str | None) -> str:

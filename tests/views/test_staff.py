@@ -96,6 +96,36 @@ def test_sign_in_never_redirects_off_site(app, client, prop):
     assert response.headers["Location"] == f"{STAFF}/"
 
 
+class TestStaffSignInRateLimit:
+    @pytest.fixture
+    def app_config(self) -> dict:
+        return {"HOTEL_COMMUNITY_STAFF_LOGIN_RATE_LIMIT": "3 per hour"}
+
+    def test_per_username(self, app, prop):
+        create_staff(USERNAME, PASSWORD)
+        for n in range(3):
+            client = app.test_client()
+            client.environ_base["REMOTE_ADDR"] = f"127.0.2.{n}"
+            assert "Wrong username" in text(sign_in(client, password=f"guess-{n}"))
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = "127.0.2.9"
+        refused = sign_in(client)
+        assert refused.status_code == 429
+        assert "Too many sign-in attempts" in text(refused)
+        assert client.get(f"{STAFF}/").status_code == 302
+
+    def test_per_client_address(self, app, prop):
+        create_staff(USERNAME, PASSWORD)
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = "127.0.3.1"
+        for name in ("anna", "bert", "carl"):
+            assert sign_in(client, username=name).status_code == 200
+        assert sign_in(client).status_code == 429
+        other = app.test_client()
+        other.environ_base["REMOTE_ADDR"] = "127.0.3.2"
+        assert sign_in(other).status_code == 302
+
+
 @dataclass
 class HostUser:
     display_name: str
