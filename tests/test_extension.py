@@ -6,11 +6,10 @@ domain signals.
 """
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import importlib.metadata
+import re
 from datetime import date, datetime, timezone
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
