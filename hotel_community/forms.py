@@ -10,17 +10,12 @@ from wtforms import (
     DateField, EmailField, FieldList, Form, FormField, HiddenField, PasswordField, SelectField,
     StringField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from hotel_community.i18n import lazy_gettext as _l
 
-_LANGUAGES = [("", "-"), ("en", "English"), ("zh", "中文")]
-try:  # WTForms 3.3 wants SelectChoice objects and deprecates tuples
-    from wtforms.fields.choices import SelectChoice
-except ImportError:  # older WTForms
-    LANGUAGE_CHOICES: list = _LANGUAGES
-else:
-    LANGUAGE_CHOICES = [SelectChoice(value, label) for value, label in _LANGUAGES]
+LANGUAGE_CHOICES = [SelectChoice("", "-"), SelectChoice("en", "English"), SelectChoice("zh", "中文")]
 
 
 def check_csrf() -> None:

@@ -10,6 +10,7 @@ from hotel_community.errors import CommunityError
 from hotel_community.forms import ActionForm, RoomLoginForm, check_csrf
 from hotel_community.i18n import gettext as _
 from hotel_community.services import access, community, properties
+from hotel_community.views import local_path
 
 bp = Blueprint("guest", __name__)
 
@@ -97,7 +98,7 @@ def language(code: str) -> Response:
     if i18n.normalize(code):
         session[i18n.CHOSEN_LANGUAGE_KEY] = i18n.normalize(code)
     fallback = url_for(".group") if session.get(MEMBER_KEY) else url_for(".login")
-    return redirect(_local_path(request.args.get("next")) or fallback)
+    return redirect(local_path(request.args.get("next")) or fallback)
 
 
 @bp.post("/logout")
@@ -119,13 +120,6 @@ def _sign_out() -> None:
 def _message(message: str, status: int) -> tuple[str, int]:
     return render_template("hotel_community/guest/message.html", message=message,
                            signed_in=bool(session.get(MEMBER_KEY))), status
-
-
-def _local_path(target: str | None) -> str | None:
-    """``target`` when it is a path on this site (no open redirect), else None."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return None
 
 
 def room_login_key() -> str:

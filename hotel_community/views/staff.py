@@ -20,6 +20,7 @@ from hotel_community.models import Member, Property, Stay, StayStatus
 from hotel_community.services import access, api_keys, properties, qr, staff_desk
 from hotel_community.services.checkin import GuestSnapshot, StaySnapshot
 from hotel_community.services.staff import authenticate_staff
+from hotel_community.views import local_path
 from hotel_community.views.staff_auth import STAFF_KEY, current_staff, staff_required
 
 bp = Blueprint("staff", __name__)
@@ -65,7 +66,7 @@ def login() -> Response | str:
         if user is not None:
             session.clear()
             session[STAFF_KEY] = user.id
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(local_path(request.args.get("next")) or url_for(".in_house"))
         flash("Wrong username or password.", "error")
     return render_template("hotel_community/staff/login.html", form=form)
 
@@ -210,8 +211,3 @@ def username_key() -> str:
     return "staff:" + request.form.get("username", "").strip().lower()
 
 
-def _safe_next(target: str | None) -> str:
-    """Only redirect within this site after sign-in."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for(".in_house")

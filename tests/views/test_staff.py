@@ -90,9 +90,10 @@ def test_built_in_staff_sign_in(app, client, prop):
     assert client.get(f"{STAFF}/").status_code == 302
 
 
-def test_sign_in_never_redirects_off_site(app, client, prop):
+@pytest.mark.parametrize("next_url", ["//evil.example/", "/\\evil.example/", "https://evil.example/"])
+def test_sign_in_never_redirects_off_site(app, client, prop, next_url):
     create_staff(USERNAME, PASSWORD)
-    response = sign_in(client, next_url="//evil.example/")
+    response = sign_in(client, next_url=next_url)
     assert response.headers["Location"] == f"{STAFF}/"
 
 
