@@ -28,7 +28,7 @@ REQUIRE_POSTGRES = os.environ.get("HOTEL_COMMUNITY_REQUIRE_POSTGRES") == "1"
 HOST_APP_ROOT = Path(__file__).parent / "host_app"
 
 
-def _fresh_postgres_database() -> Iterator[str]:
+def fresh_postgres_database() -> Iterator[str]:
     server = sa.make_url(POSTGRES_SERVER)
     name = f"hc_test_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
@@ -57,7 +57,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[s
         _migrate(url)
         yield url
     else:
-        for url in _fresh_postgres_database():
+        for url in fresh_postgres_database():
             _migrate(url)
             yield url
 

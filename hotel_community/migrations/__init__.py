@@ -19,6 +19,11 @@ FOLDER = Path(__file__).parent
 VERSION_TABLE = "hc_alembic_version"
 
 
+def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic looks only at the extension's own tables, never at the host's."""
+    return type_ != "table" or bool(name and name.startswith("hc_"))
+
+
 def _config(connection: Connection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(FOLDER))

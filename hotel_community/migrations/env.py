@@ -3,13 +3,7 @@ from alembic import context
 
 import hotel_community.models  # noqa: F401  (registers the tables)
 from hotel_community.database import Base
-from hotel_community.migrations import VERSION_TABLE
-
-
-def include_name(name, type_, parent_names):
-    """Look only at the extension's own tables, never at the host's."""
-    return type_ != "table" or name.startswith("hc_")
-
+from hotel_community.migrations import VERSION_TABLE, include_name
 
 context.configure(
     connection=context.config.attributes["connection"],
