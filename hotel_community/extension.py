@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Blueprint, Flask, current_app
+from flask import Blueprint, Flask, current_app, request
 from flask_babel import get_locale
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -49,6 +49,7 @@ class HotelCommunity:
         db = self._database_for(app)
         limiter = Limiter(get_remote_address, app=app,
                           storage_uri=app.config["HOTEL_COMMUNITY_RATELIMIT_STORAGE_URI"])
+        limiter.request_filter(_outside_the_extension)
         plugins = Plugins(tuple(app.config["HOTEL_COMMUNITY_DISABLED_PLUGINS"]))
         app.extensions[EXTENSION_KEY] = AppState(self, db, plugins, limiter)
         i18n.init_app(app)
@@ -90,6 +91,11 @@ class HotelCommunity:
 
 def state(app: Flask | None = None) -> AppState:
     return (app or current_app).extensions[EXTENSION_KEY]
+
+
+def _outside_the_extension() -> bool:
+    """The extension's limiter leaves the host's own routes to the host."""
+    return not (request.blueprint or "").startswith(EXTENSION_KEY)
 
 
 def _rate_limit_sign_ins(app: Flask, limiter: Limiter) -> None:

@@ -15,7 +15,7 @@ from typing import Iterator
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g
 from flask_sqlalchemy import SQLAlchemy
 
 from hotel_community import HotelCommunity, migrations
@@ -107,7 +107,18 @@ def app_config() -> dict:
 
 @pytest.fixture
 def app(database_url: str, app_config: dict) -> Iterator[Flask]:
+    """The app, with its context pushed for the test's own service calls.
+
+    Flask reuses a pushed app context for test requests, so ``g`` would outlive
+    a request; a real server has a fresh ``g`` per request, so forget the CSRF
+    token Flask-WTF caches there (else one client's token leaks to the next).
+    """
     app = make_app(database_url, **app_config)
+
+    @app.before_request
+    def forget_the_last_requests_csrf_token() -> None:
+        g.pop("csrf_token", None)
+
     with app.app_context():
         yield app
         app.extensions["sqlalchemy"].session.remove()

@@ -134,21 +134,3 @@ def check_in_by_hand(prop: Any, room: str, *guests: tuple[str, ...], reservation
                                    language=g[2] if len(g) > 2 else None, primary=i == 0)
                      for i, g in enumerate(guests)))
     return apply_staff_change(prop, snapshot).stay
-
-
-@pytest.fixture(autouse=True)
-def fresh_csrf_token_per_request(request) -> None:
-    """Autouse where imported into a test module (``from tests.factories import ...``).
-
-    The ``app`` fixture keeps one app context pushed, and Flask reuses it for every test
-    request, so ``g`` (where Flask-WTF caches the CSRF token) would outlive a request and
-    leak one client's token to the next. A real server has one ``g`` per request."""
-    from flask import g
-
-    if "app" not in request.fixturenames:
-        return
-    app = request.getfixturevalue("app")
-
-    @app.before_request
-    def forget_the_last_requests_token() -> None:
-        g.pop("csrf_token", None)

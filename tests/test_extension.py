@@ -265,6 +265,15 @@ def test_disabled_plugin_is_not_loaded():
     assert "pay_at_desk" in state(bare_app_with_extension()).plugins.payment_providers
 
 
+def test_the_extensions_rate_limiter_leaves_the_hosts_routes_alone():
+    """Flask-Limiter reads RATELIMIT_* app config; the host's defaults stay the host's."""
+    app = bare_app(RATELIMIT_DEFAULT="1 per hour")
+    app.add_url_rule("/rooms", "rooms", lambda: "our rooms")
+    HotelCommunity(app)
+    client = app.test_client()
+    assert [client.get("/rooms").status_code for _ in range(3)] == [200, 200, 200]
+
+
 def bare_app_with_extension() -> Flask:
     app = bare_app()
     HotelCommunity(app)

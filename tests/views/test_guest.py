@@ -20,9 +20,7 @@ from hotel_community.services.checkin import (
     GuestSnapshot, StaySnapshot, apply_staff_change, snapshot_of,
 )
 from hotel_community.services.properties import create_property
-from tests.factories import (  # noqa: F401 (an autouse fixture)
-    check_in_by_hand, csrf_token, fresh_csrf_token_per_request,
-)
+from tests.factories import check_in_by_hand, csrf_token
 
 GENERIC_LOGIN_ERROR = "We could not find a guest staying in that room with that last name."
 

@@ -17,8 +17,8 @@ from hotel_community.models import ApiKey, Stay, StayStatus
 from hotel_community.services.access import today_at
 from hotel_community.services.staff import create_staff
 from tests.conftest import make_app
-from tests.factories import (  # noqa: F401 (an autouse fixture)
-    ApiClient, check_in_by_hand, community_state, csrf_token, event, fresh_csrf_token_per_request,
+from tests.factories import (
+    ApiClient, check_in_by_hand, community_state, csrf_token, event,
     guest,
 )
 
