@@ -10,7 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import click
-from flask import Flask, render_template_string, url_for
+from flask import Flask, current_app, render_template_string, url_for
+from flask.cli import with_appcontext
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import select
 
@@ -18,6 +19,7 @@ from hotel_community import HotelCommunity, migrations
 from hotel_community.database import session
 from hotel_community.models import Property, StaffUser, StayStatus
 from hotel_community.services import access, checkin, properties, qr, staff
+from hotel_community.services.community import set_visible
 from hotel_community.services.checkin import GuestSnapshot, StaySnapshot
 
 PROPERTY_CODE = "DEMO"
@@ -55,13 +57,12 @@ def create_app() -> Flask:
 
 
 @click.command("demo-init")
+@with_appcontext
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
 def demo_cli(base_url: str) -> None:
     """Migrate, seed the demo hotel (once), and print how to get in."""
     migrations.upgrade()
     prop = session.scalar(select(Property).where(Property.code == PROPERTY_CODE)) or _seed()
-    from flask import current_app
-
     with current_app.test_request_context(base_url=base_url):
         stay = checkin.find_stay(prop, "DEMO-1204")
         link = access.access_url(stay.guests[0].member, stay)
@@ -82,7 +83,9 @@ def _seed() -> Property:
             arrival=today - timedelta(days=1), departure=today + timedelta(days=2),
             guests=(GuestSnapshot(first, last, pms_guest_id=f"G-{room}", language=language,
                                   primary=True),))
-        checkin.apply_staff_change(prop, snapshot)
+        stay = checkin.apply_staff_change(prop, snapshot).stay
+        if room != DEMO_GUESTS[0][0]:  # the others opted in to be seen; the link's guest decides
+            set_visible(stay.guests[0].member_id, True)
     return prop
 
 
