@@ -12,9 +12,10 @@ from datetime import datetime, timezone
 from typing import Iterator
 
 from flask import current_app
-from sqlalchemy import MetaData
+from sqlalchemy import Insert, MetaData
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, SessionTransaction, scoped_session
+from sqlalchemy.orm import DeclarativeBase, scoped_session
 from werkzeug.local import LocalProxy
 
 from hotel_community.errors import ServiceUnavailable
@@ -71,16 +72,21 @@ def transaction() -> Iterator[scoped_session]:
         raise
 
 
-def savepoint() -> SessionTransaction:
-    """``session.begin_nested()``, atomic with the outer transaction on SQLite too.
+def insert_or_ignore(model: type[Base], *conflict_columns: str) -> Insert:
+    """``INSERT INTO <model's table> ... ON CONFLICT (conflict_columns) DO NOTHING``.
 
-    Python's sqlite3 driver opens a transaction only before a data change, so a
-    SAVEPOINT issued first would open (and its RELEASE commit) a transaction of
-    its own, outside the caller's unit of work. Open the transaction first.
+    Add ``.values()`` and ``.returning()``: no row comes back when the row
+    exists. One statement, where a plain INSERT would need a savepoint around
+    it (three) to survive its IntegrityError. On PostgreSQL a conflicting row
+    that another transaction has not committed yet makes it wait for that
+    transaction, so of two concurrent inserts of one key exactly one returns a
+    row. PostgreSQL and SQLite (3.35+, for RETURNING) both have it.
     """
-    connection = session.connection()
-    if connection.dialect.name == "sqlite":
-        dbapi_connection = connection.connection.dbapi_connection
-        if not getattr(dbapi_connection, "in_transaction", True):
-            connection.exec_driver_sql("BEGIN")
-    return session.begin_nested()
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = postgresql.insert(model)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(model)
+    else:
+        raise NotImplementedError(f"hotel-community runs on PostgreSQL or SQLite, not {dialect}.")
+    return statement.on_conflict_do_nothing(index_elements=list(conflict_columns))

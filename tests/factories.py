@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta, timezone
 from itertools import count
 from typing import Any
 
-import pytest
 
 from hotel_community.services.api_keys import KEY_HEADER, SIGNATURE_HEADER, sign
 
@@ -78,14 +77,14 @@ def community_state(prop) -> dict[str, Any]:
 
     from hotel_community.database import session
     from hotel_community.models import GroupKind, Member, Membership, Stay, StayGuest
-    from hotel_community.services.properties import groups_of
+    from hotel_community.services.properties import groups_by_kind
 
     session.expire_all()
     stays = {
         stay.reservation_id: (stay.status.value, stay.room,
                               tuple(sorted(g.member.full_name for g in stay.guests)))
         for stay in session.scalars(select(Stay).where(Stay.property_id == prop.id))}
-    groups = groups_of(prop.id)
+    groups = groups_by_kind(prop)
 
     def names(kind: GroupKind) -> list[str]:
         return sorted(session.scalars(

@@ -12,7 +12,7 @@ from hotel_community import migrations
 from hotel_community.database import session
 from hotel_community.models import PmsEvent
 from hotel_community.services import checkin
-from hotel_community.services.properties import get_property, groups_of
+from hotel_community.services.properties import get_property, groups_by_kind
 from hotel_community.services.staff import authenticate_staff
 from tests.factories import ApiClient, community_state, event, guest, load_event
 
@@ -31,7 +31,7 @@ def test_property_create_makes_a_property_with_its_two_groups(runner):
     assert "Created property SHA01 (Bund Hotel)." in result.output
     prop = get_property("SHA01")
     assert (prop.timezone, prop.currency) == ("Asia/Shanghai", "CNY")
-    assert sorted(kind.value for kind in groups_of(prop.id)) == ["alumni", "stay"]
+    assert sorted(kind.value for kind in groups_by_kind(prop)) == ["alumni", "stay"]
     listed = community(runner, "property", "list").output
     assert "SHA01\tBund Hotel\tAsia/Shanghai\tCNY" in listed
 

@@ -71,13 +71,15 @@ class PmsEventSchema(Schema):
 class GuestOutSchema(Schema):
     member_id = fields.Integer()
     pms_guest_id = fields.String(allow_none=True)
-    first_name = fields.String(attribute="member.first_name")
-    last_name = fields.String(attribute="member.last_name")
-    primary = fields.Boolean(attribute="is_primary")
+    first_name = fields.String()
+    last_name = fields.String()
+    primary = fields.Boolean()
 
 
 class StayOutSchema(Schema):
-    property = fields.String(attribute="property.code")
+    """Dumps a :class:`~hotel_community.services.checkin.StayRecord`."""
+
+    property = fields.String()
     reservation_id = fields.String()
     status = fields.Enum(StayStatus, by_value=True)
     room = fields.String(allow_none=True)
@@ -90,7 +92,7 @@ class StayOutSchema(Schema):
 class EventResultSchema(Schema):
     event = fields.String(attribute="event_id")
     result = fields.String(validate=validate.OneOf(["applied", "duplicate", "stale"]))
-    stay = fields.Nested(StayOutSchema, allow_none=True)
+    stay = fields.Nested(StayOutSchema, attribute="record", allow_none=True)
 
 
 class GroupMemberSchema(Schema):

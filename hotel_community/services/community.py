@@ -9,7 +9,7 @@ from hotel_community.database import session, transaction
 from hotel_community.models import (
     GroupKind, Member, Membership, Property, Stay, StayGuest,
 )
-from hotel_community.services.properties import groups_of
+from hotel_community.services.properties import groups_by_kind
 
 #: How many co-guests the stay group page lists (the feed comes with paging).
 WHO_IS_HERE_LIMIT = 200
@@ -42,7 +42,7 @@ def guest_home(member: Member, stay_id: int | None) -> GuestHome | None:
         stay = _latest_stay(member)
     if stay is None:
         return None
-    groups = groups_of(stay.property_id)
+    groups = groups_by_kind(stay.property)
     open_groups = set(session.scalars(
         select(Membership.group_id).where(Membership.member_id == member.id,
                                           Membership.left_at.is_(None))))

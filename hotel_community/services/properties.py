@@ -38,9 +38,9 @@ def list_properties() -> list[Property]:
     return list(session.scalars(select(Property).order_by(Property.code)))
 
 
-def groups_of(property_id: int) -> dict[GroupKind, Group]:
-    groups = session.scalars(select(Group).where(Group.property_id == property_id))
-    return {group.kind: group for group in groups}
+def groups_by_kind(prop: Property) -> dict[GroupKind, Group]:
+    """``prop``'s groups: no query when they were loaded with it (the API does)."""
+    return {group.kind: group for group in prop.groups}
 
 
 def _check_timezone(name: str) -> None:

@@ -7,15 +7,19 @@ from datetime import datetime
 from typing import Any, Iterable
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
-from hotel_community.database import session
+from hotel_community.database import session, transaction
 from hotel_community.errors import ValidationFailed
-from hotel_community.models import Property, Stay, StayGuest, StayStatus
-from hotel_community.services.checkin import StayEvent, apply_event, snapshot_of
+from hotel_community.models import (
+    GuestIdentity, Member, Membership, PmsEvent, Property, Stay, StayGuest, StayStatus,
+)
+from hotel_community.services.checkin import APPLIED, StayEvent, apply_event, snapshot_of
 
 SOURCE = "reconcile"
+#: The tables a reconcile fills, and that check-ins then query.
+FILLED = (PmsEvent, Stay, StayGuest, Member, GuestIdentity, Membership)
 
 
 @dataclass
@@ -63,7 +67,25 @@ def apply(prop: Property, events: Iterable[StayEvent]) -> Report:
     report = Report()
     for event in events:
         report.results[apply_event(prop, event, {"source": SOURCE}).result] += 1
+    if report.results[APPLIED]:
+        refresh_planner_statistics()
     return report
+
+
+def refresh_planner_statistics() -> None:
+    """``ANALYZE`` the tables a reconcile fills, on PostgreSQL.
+
+    A reconcile is a bulk load (a hotel's first one fills empty tables). Until
+    autovacuum analyses them, PostgreSQL plans the check-in's queries with the
+    statistics of the tables as they were, and picks the wrong indexes.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    tables = ", ".join(bind.dialect.identifier_preparer.format_table(model.__table__)
+                       for model in FILLED)
+    with transaction():
+        session.execute(text(f"ANALYZE {tables}"))
 
 
 def _event(generated_at: datetime, snapshot) -> StayEvent:

@@ -17,6 +17,12 @@ from hotel_community.services import api_keys, checkin, properties
 
 bp = Blueprint("api", __name__)
 
+# Schema instances keep no state between calls, and building one copies all
+# its fields: each is built once, not per request.
+EVENT, EVENT_RESULT = PmsEventSchema(), EventResultSchema()
+EVENT_RESULTS, STAY = EventResultSchema(many=True), StayOutSchema()
+PAGE_QUERY, GROUP_MEMBERS = PageQuerySchema(), GroupMembersSchema()
+
 
 @bp.errorhandler(CommunityError)
 def community_error(error: CommunityError) -> tuple[Response, int]:
@@ -68,10 +74,10 @@ def property_for(prop: Property, code: str, field: str = "property") -> Property
 def pms_event() -> Response:
     """Apply one normalized PMS event (a stay snapshot), exactly once."""
     prop = authenticated_property()
-    data = load_body(PmsEventSchema())
+    data = load_body(EVENT)
     prop = property_for(prop, data["property"])
     outcome = checkin.apply_event(prop, data["event"], request.get_json())
-    return jsonify(EventResultSchema().dump(outcome))
+    return jsonify(EVENT_RESULT.dump(outcome))
 
 
 @bp.post("/pms/<adapter_name>/webhook")
@@ -86,7 +92,7 @@ def pms_vendor_webhook(adapter_name: str) -> Response:
     prop = properties.get_property(request.args.get("property", ""))
     outcomes = [checkin.apply_event(prop, event, {"source": adapter_name})
                 for event in adapter.events_from_webhook(request, prop)]
-    return jsonify({"events": EventResultSchema(many=True).dump(outcomes)})
+    return jsonify({"events": EVENT_RESULTS.dump(outcomes)})
 
 
 @bp.get("/stays/<reservation_id>")
@@ -95,18 +101,18 @@ def stay_detail(reservation_id: str) -> Response:
     stay = checkin.find_stay(prop, reservation_id)
     if stay is None:
         raise NotFound(f"No stay with reservation id {reservation_id!r}.")
-    return jsonify(StayOutSchema().dump(stay))
+    return jsonify(STAY.dump(checkin.record_of(prop, stay)))
 
 
 @bp.get("/properties/<code>/stay-group/members")
 def stay_group_members(code: str) -> Response:
     """Who is in the stay group now, a page at a time (``?after=<cursor>&limit=``)."""
     prop = property_for(authenticated_property(), code, field="code")
-    page = load_query(PageQuerySchema())
+    page = load_query(PAGE_QUERY)
     members = checkin.stay_group_members(prop, page["after"], page["limit"])
     cursor = members[-1].id if len(members) == page["limit"] else None
     body = {"property": prop.code, "group": "stay", "members": members, "next": cursor}
-    return jsonify(GroupMembersSchema().dump(body))
+    return jsonify(GROUP_MEMBERS.dump(body))
 
 
 @bp.get("/openapi.json")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from hotel_community.database import session
@@ -90,6 +91,34 @@ def test_an_empty_list_checks_everyone_out(hotel):
     assert report.results == {"applied": 2}
     assert community_state(hotel)["stay_group"] == []
     assert community_state(hotel)["alumni"] == ["Ana Silva", "Mei Chen", "Wei Li"]
+
+
+def test_a_reconcile_that_changed_stays_refreshes_the_planner_statistics_on_postgresql(
+        app, hotel, backend):
+    engine = app.extensions["sqlalchemy"].engine
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    doc = document(stay("R2", "0802", guest("Wei", "Li")), stay("R4", "1510", guest("Tom", "Berg")))
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        run(hotel, doc)
+        analyzed_after_first = [s for s in statements if s.upper().startswith("ANALYZE")]
+        run(hotel, doc)  # only duplicates: nothing loaded, nothing to analyze
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+
+    analyzed = [s for s in statements if s.upper().startswith("ANALYZE")]
+    assert analyzed == analyzed_after_first
+    if backend == "postgresql":
+        assert len(analyzed) == 1
+        tables = {name.strip() for name in analyzed[0][len("ANALYZE"):].split(",")}
+        assert {"hc_stay", "hc_stay_guest", "hc_member", "hc_guest_identity", "hc_membership",
+                "hc_pms_event"} <= tables
+    else:
+        assert analyzed == []
 
 
 def test_nothing_to_do_is_reported(prop):

@@ -283,6 +283,49 @@ def test_after_a_database_failure_the_retried_event_is_applied(api, app):
     assert retried.status_code == 200 and retried.json["result"] == "applied"
 
 
+def test_a_check_in_a_move_and_a_check_out_cost_a_few_statements(api, app, backend):
+    """The whole request, signature to answer; bench/checkin.py measures it under load."""
+    engine = app.extensions["sqlalchemy"].engine
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement.split(None, 1)[0].upper())
+
+    def cost(payload: dict[str, Any]) -> list[str]:
+        statements.clear()
+        sa.event.listen(engine, "before_cursor_execute", seen)
+        try:
+            response = api.send_event(payload)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", seen)
+        assert response.status_code == 200 and response.json["result"] == "applied", response.json
+        return list(statements)
+
+    for number in range(3):  # other guests in house
+        other = guest(f"Guest{number}", "Other", email=f"g{number}@example.com")
+        api.send_event(event(reservation_id=f"R-{number}", room=f"080{number}", minute=number,
+                             guests=[other]))
+    guests = [guest("Mei", "Chen", "G-1", email="mei@example.com", primary=True),
+              guest("Wei", "Li", "G-2", email="wei@example.com")]
+    checked_in = cost(event(reservation_id="R1", room="1204", guests=guests, minute=10))
+    moved = cost(event(reservation_id="R1", room="1510", guests=guests, minute=11))
+    checked_out = cost(event(reservation_id="R1", room="1510", guests=guests, minute=12,
+                             status="checked_out"))
+
+    # New rows of a table go in one INSERT for both guests; SQLAlchemy cannot match the
+    # rows of a multi-row INSERT ... RETURNING to their objects on SQLite: one INSERT each.
+    second_guest = 0 if backend == "postgresql" else 1
+    # Auth; inbox; stay lock, stay; members by PMS id, by e-mail; INSERT members, their
+    # PMS ids, stay guests, memberships.
+    assert len(checked_in) == 10 + 4 * second_guest, checked_in
+    # Auth; inbox; stay lock, its guests; the stay. Memberships need no change.
+    assert len(moved) == 5, moved
+    # Auth; inbox; stay lock, its guests; the stay; the guests' stays and memberships;
+    # stay group left (one UPDATE for both), alumni joined.
+    assert len(checked_out) == 9 + second_guest, checked_out
+    assert not {"SAVEPOINT", "RELEASE"} & set(checked_in + moved + checked_out)
+
+
 # -- reads -------------------------------------------------------------------------------
 
 def test_a_stay_can_be_read_back(api):
