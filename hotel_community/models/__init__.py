@@ -2,10 +2,15 @@
 from hotel_community.models.stays import (
     Group, GroupKind, GuestIdentity, Member, Membership, Property, Stay, StayGuest, StayStatus,
 )
+from hotel_community.models.community import (
+    Block, Connection, ConnectionStatus, Interest, MemberInterest, Post, PostKind, Profile,
+    Reaction, Report,
+)
 from hotel_community.models.pms import ApiKey, PmsEvent
 from hotel_community.models.staff import StaffUser
 
 __all__ = [
-    "ApiKey", "Group", "GroupKind", "GuestIdentity", "Member", "Membership", "PmsEvent",
-    "Property", "StaffUser", "Stay", "StayGuest", "StayStatus",
+    "ApiKey", "Block", "Connection", "ConnectionStatus", "Group", "GroupKind", "GuestIdentity",
+    "Interest", "Member", "MemberInterest", "Membership", "PmsEvent", "Post", "PostKind",
+    "Profile", "Property", "Reaction", "Report", "StaffUser", "Stay", "StayGuest", "StayStatus",
 ]

@@ -62,11 +62,16 @@ class Member(Base):
     visible: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    #: Set when the member deleted their account: the row stays (stays refer to
+    #: it), emptied of everything personal.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     @property
     def display_name(self) -> str:
+        """The profile's chosen name, else first name and last initial."""
+        chosen = self.profile.display_name if self.profile is not None else None
         initial = f" {self.last_name[:1]}." if self.last_name else ""
-        return f"{self.first_name}{initial}".strip() or "Guest"
+        return chosen or f"{self.first_name}{initial}".strip() or "Guest"
 
     @property
     def full_name(self) -> str:
@@ -166,6 +171,10 @@ class Membership(Base):
     role: Mapped[str] = mapped_column(String(20), default="member")
     joined_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     left_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: Staff moderation: a muted member reads but cannot post; a removed one
+    #: neither, until this membership ends (their next stay starts afresh).
+    muted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     group: Mapped[Group] = relationship()
     member: Mapped[Member] = relationship()

@@ -179,7 +179,8 @@ def stay_group_members(prop: Property, after: int | None = None,
     Keyset pagination: pass the last membership id of a page as ``after``.
     """
     group = groups_by_kind(prop)[GroupKind.stay]
-    query = (select(Membership).options(joinedload(Membership.member))
+    query = (select(Membership)
+             .options(joinedload(Membership.member).joinedload(Member.profile))
              .where(Membership.group_id == group.id, Membership.left_at.is_(None))
              .order_by(Membership.id).limit(limit))
     if after is not None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from hotel_community.database import session, transaction
+from hotel_community.errors import Forbidden
+from hotel_community.i18n import lazy_gettext as _l
 from hotel_community.models import (
-    GroupKind, Member, Membership, Property, Stay, StayGuest,
+    Group, GroupKind, Member, Membership, Property, Stay, StayGuest,
 )
 from hotel_community.services.properties import groups_by_kind
 
@@ -71,7 +74,34 @@ def _visible_members(group_id: int, viewer_id: int) -> tuple[list[Member], int]:
                     .where(Membership.group_id == group_id, Membership.left_at.is_(None)))
     count = session.scalar(select(func.count()).select_from(open_members.subquery()))
     members = session.scalars(
-        select(Member).where(Member.id.in_(open_members), Member.visible.is_(True),
+        select(Member).options(selectinload(Member.profile))
+        .where(Member.id.in_(open_members), Member.visible.is_(True),
                              Member.id != viewer_id)
         .order_by(Member.first_name, Member.id).limit(WHO_IS_HERE_LIMIT))
     return list(members), count
+
+
+def membership_in(member_id: int, group_id: int) -> Membership | None:
+    """The member's open membership of the group, unless staff removed them from it."""
+    return session.scalar(
+        select(Membership).where(Membership.member_id == member_id,
+                                 Membership.group_id == group_id,
+                                 Membership.left_at.is_(None), Membership.removed_at.is_(None)))
+
+
+def require_membership(member_id: int, group_id: int) -> Membership:
+    """Every read or write of a group goes through here: members only."""
+    membership = membership_in(member_id, group_id)
+    if membership is None:
+        raise Forbidden(_l("This group is only for the guests in it."))
+    return membership
+
+
+def groups_of_member(member_id: int) -> list[Group]:
+    """The groups a member is in now: stay groups and alumni communities, every property."""
+    return list(session.scalars(
+        select(Group).join(Membership, Membership.group_id == Group.id)
+        .options(selectinload(Group.property))
+        .where(Membership.member_id == member_id, Membership.left_at.is_(None),
+               Membership.removed_at.is_(None))
+        .order_by(Group.kind.desc(), Group.id)))
