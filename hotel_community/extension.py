@@ -118,12 +118,13 @@ def _rate_limit_sign_ins(app: Flask, limiter: Limiter) -> None:
 
 def _blueprint() -> Blueprint:
     """The extension's routes: guest pages, staff pages and the API, under one prefix."""
-    from hotel_community.views import api, guest, staff
+    from hotel_community.views import api, guest, media, staff
     from hotel_community.templates import FOLDER
 
     root = Blueprint("hotel_community", __name__, template_folder=str(FOLDER))
     root.context_processor(lambda: {"current_locale": str(get_locale() or "en")})
     root.register_blueprint(guest.bp)
+    root.register_blueprint(media.bp)
     root.register_blueprint(staff.bp, url_prefix="/staff")
     root.register_blueprint(api.bp, url_prefix="/api/v1")
     return root

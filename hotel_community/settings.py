@@ -46,6 +46,15 @@ SIGNATURE_TOLERANCE = 300
 #: Names of plugins (entry point names) not to load.
 DISABLED_PLUGINS: tuple[str, ...] = ()
 
+#: Folder for photos guests upload; empty means ``<instance folder>/hotel_community_media``.
+UPLOAD_FOLDER: str | None = None
+
+#: Largest photo upload accepted, in bytes.
+MAX_PHOTO_BYTES = 8 * 1024 * 1024
+
+#: Uploaded photos are resized to fit this many pixels a side.
+PHOTO_MAX_SIDE = 1200
+
 #: Size of a page of staff list views.
 PAGE_SIZE = 50
 
