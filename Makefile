@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 DEMO = $(BIN)/flask --app hotel_community.demo
 
-.PHONY: demo test bench chromium translations clean
+.PHONY: demo test bench bench-feed chromium translations clean
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ test: $(BIN)/.installed chromium
 bench: $(BIN)/.installed
 	$(BIN)/python bench/checkin.py
 
+bench-feed: $(BIN)/.installed
+	$(BIN)/python bench/feed.py
+
 # Browser tests drive Debian's chromium (with a Chinese font for readable
 # screenshots); install it when missing and we may.
 chromium:
@@ -32,7 +35,7 @@ chromium:
 
 # Re-extract and compile the guest pages' translations after changing strings.
 translations: $(BIN)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o hotel_community/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -k lazy_ngettext:1,2 -k _ln:1,2 -o hotel_community/translations/messages.pot .
 	$(BIN)/pybabel update -i hotel_community/translations/messages.pot -d hotel_community/translations
 	$(BIN)/pybabel compile -d hotel_community/translations
 

@@ -55,6 +55,8 @@ class HotelCommunity:
         i18n.init_app(app)
         app.register_blueprint(_blueprint(), url_prefix=app.config["HOTEL_COMMUNITY_URL_PREFIX"])
         _rate_limit_sign_ins(app, limiter)
+        from hotel_community.views.feed import rate_limit_posting
+        rate_limit_posting(app, limiter)
         from hotel_community.cli import community_cli
         app.cli.add_command(community_cli)
 
@@ -118,7 +120,8 @@ def _rate_limit_sign_ins(app: Flask, limiter: Limiter) -> None:
 
 def _blueprint() -> Blueprint:
     """The extension's routes: guest pages, staff pages and the API, under one prefix."""
-    from hotel_community.views import api, guest, media, staff
+    from hotel_community.views import api, guest, health, media, moderation, staff
+    from hotel_community.views import profile, staff_interests
     from hotel_community.templates import FOLDER
 
     root = Blueprint("hotel_community", __name__, template_folder=str(FOLDER))
@@ -126,5 +129,15 @@ def _blueprint() -> Blueprint:
     root.register_blueprint(guest.bp)
     root.register_blueprint(media.bp)
     root.register_blueprint(staff.bp, url_prefix="/staff")
+    root.register_blueprint(profile.bp, url_prefix="/profile")
+    root.register_blueprint(staff_interests.bp, url_prefix="/staff/interests")
     root.register_blueprint(api.bp, url_prefix="/api/v1")
+    from hotel_community.views import feed, staff_feed
+    root.register_blueprint(feed.bp, url_prefix="/groups")
+    root.register_blueprint(staff_feed.bp, url_prefix="/staff/feed")
+    root.register_blueprint(moderation.reports, url_prefix="/report")
+    root.register_blueprint(moderation.bp, url_prefix="/staff/moderation")
+    root.register_blueprint(health.bp, url_prefix="/staff/health")
+    from hotel_community.views import people
+    root.register_blueprint(people.bp, url_prefix="/people")
     return root

@@ -6,9 +6,10 @@ from datetime import date, timedelta
 from flask import current_app, request
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, validate_csrf
+from flask_wtf.file import FileField
 from wtforms import (
-    DateField, EmailField, FieldList, Form, FormField, HiddenField, PasswordField, SelectField,
-    StringField,
+    BooleanField, DateField, EmailField, FieldList, Form, FormField, HiddenField, PasswordField,
+    SelectField, SelectMultipleField, StringField, TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
@@ -87,3 +88,39 @@ class RoomMoveForm(FlaskForm):
 class ApiKeyForm(FlaskForm):
     label = StringField("What is it for?", validators=[Optional(), Length(max=200)],
                         description="e.g. the PMS's name")
+
+
+class AnnouncementForm(FlaskForm):
+    """Staff post to a property's stay group or alumni community."""
+
+    group = SelectField("To", choices=[SelectChoice("stay", "Guests staying now (stay group)"),
+                                       SelectChoice("alumni", "Former guests (alumni community)")])
+    body = TextAreaField("Announcement", validators=[DataRequired(), Length(max=2000)])
+    pinned = BooleanField("Pin it to the top of the feed")
+
+
+class ProfileForm(FlaskForm):
+    """A guest's own profile. The rules (lengths, contact formats, at most 20 interests) are
+    checked by services.profiles, whose messages are translated."""
+
+    display_name = StringField(_l("Name shown to other guests"))
+    photo = FileField(_l("Photo"))
+    remove_photo = BooleanField(_l("Remove my photo"))
+    home_city = StringField(_l("Home city"))
+    languages = SelectMultipleField(_l("Languages I speak"), choices=[], validate_choice=False)
+    interests = SelectMultipleField(_l("Interests"), choices=[], validate_choice=False)
+    other_interests = StringField(_l("Other interests"))
+    visible = BooleanField(_l("Show me to other guests"))
+    contact_kind = SelectField(_l("What a connection will see"), validate_choice=False)
+    contact_value = StringField(_l("Your WeChat ID, e-mail, phone or handle"))
+
+
+class InterestForm(FlaskForm):
+    name = StringField("Interest", validators=[DataRequired(), Length(max=50)])
+
+
+class ReportForm(FlaskForm):
+    """A guest reports a post or a member; the service checks the reason's length again."""
+
+    reason = TextAreaField(_l("What is wrong?"),
+                           validators=[DataRequired(), Length(min=3, max=500)])

@@ -22,6 +22,7 @@ CHOSEN_LANGUAGE_KEY = "hotel_community.language"
 domain = Domain(translation_directories=[str(TRANSLATIONS)], domain="messages")
 gettext = domain.gettext
 lazy_gettext = domain.lazy_gettext
+lazy_ngettext = domain.lazy_ngettext
 _ = gettext
 
 

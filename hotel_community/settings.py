@@ -58,6 +58,24 @@ PHOTO_MAX_SIDE = 1200
 #: Size of a page of staff list views.
 PAGE_SIZE = 50
 
+#: Posts per page of a group's feed (older ones come with "load older").
+FEED_PAGE_SIZE = 20
+
+#: Seconds between two checks of the feed page for new posts (polling, read-only).
+FEED_POLL_SECONDS = 5
+
+#: Flask-Limiter rate limit of posts and replies, per member (shared by the
+#: workers through ``RATELIMIT_STORAGE_URI``).
+POST_RATE_LIMIT = "10 per minute"
+
+#: Words and phrases guests may not post, e.g. ``("spam", "bad phrase")``;
+#: matched as whole words, whatever the case.
+WORD_FILTER: tuple[str, ...] = ()
+
+#: Flask-Limiter style limit on the "say hello" requests a member sends,
+#: counted from the stored requests so every worker agrees.
+HELLO_RATE_LIMIT = "20 per day"
+
 REQUIRED = ("SECRET_KEY",)
 DEFAULTS: dict[str, Any] = {
     name: value

@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON, Boolean, DateTime, ForeignKey, Index, String, Text, UniqueConstraint,
+    JSON, Boolean, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, text,
 )
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
@@ -72,6 +72,7 @@ class Post(Base):
         Index("ix_hc_post_feed", "group_id", "parent_id", "id"),
         Index("ix_hc_post_replies", "parent_id", "id"),
         Index("ix_hc_post_author", "author_id", "id"),
+        Index("ix_hc_post_group_created", "group_id", "created_at"),  # health: posts per day
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -152,7 +153,16 @@ class Report(Base):
     """A member's report of a post or of another member, for the staff queue."""
 
     __tablename__ = "hc_report"
-    __table_args__ = (Index("ix_hc_report_queue", "property_id", "handled_at", "id"),)
+    __table_args__ = (
+        Index("ix_hc_report_queue", "property_id", "handled_at", "id"),
+        # One open report per reporter and target, even under concurrent submissions.
+        Index("uq_hc_report_open_post", "reporter_id", "post_id", unique=True,
+              sqlite_where=text("handled_at IS NULL AND post_id IS NOT NULL"),
+              postgresql_where=text("handled_at IS NULL AND post_id IS NOT NULL")),
+        Index("uq_hc_report_open_member", "reporter_id", "reported_member_id", unique=True,
+              sqlite_where=text("handled_at IS NULL AND reported_member_id IS NOT NULL"),
+              postgresql_where=text("handled_at IS NULL AND reported_member_id IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     property_id: Mapped[int] = mapped_column(ForeignKey("hc_property.id", ondelete="CASCADE"))

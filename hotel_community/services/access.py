@@ -52,7 +52,7 @@ def redeem_access_token(token: str) -> tuple[Member, Stay]:
         select(Member, Stay).join(StayGuest, StayGuest.member_id == Member.id)
         .join(Stay, Stay.id == StayGuest.stay_id)
         .where(Member.id == data["m"], Stay.id == data["s"])).one_or_none()
-    if row is None or row.Stay.status in ENDED:
+    if row is None or row.Stay.status in ENDED or row.Member.deleted_at is not None:
         raise AccessDenied(_l("This link is no longer valid."))
     if datetime.now(ZoneInfo("UTC")) > link_expires_at(row.Stay):
         raise AccessDenied(_l("This link has expired."))

@@ -419,8 +419,10 @@ def _reconcile_memberships(prop: Property, stay: Stay, member_ids: set[int],
     if known:
         statuses += session.execute(
             select(StayGuest.member_id, Stay.status).join(Stay, Stay.id == StayGuest.stay_id)
+            .join(Member, Member.id == StayGuest.member_id)
             .where(Stay.property_id == prop.id, StayGuest.member_id.in_(known),
-                   Stay.status.in_([StayStatus.in_house, StayStatus.checked_out]))
+                   Stay.status.in_([StayStatus.in_house, StayStatus.checked_out]),
+                   Member.deleted_at.is_(None))  # a deleted account joins no group again
         ).all()
         open_rows = list(session.scalars(
             select(Membership).where(Membership.member_id.in_(known),

@@ -14,22 +14,21 @@ from hotel_community.models import (
 )
 from hotel_community.services.properties import groups_by_kind
 
-#: How many co-guests the stay group page lists (the feed comes with paging).
-WHO_IS_HERE_LIMIT = 200
-
-
 @dataclass
 class GuestHome:
     #: Template to show: ``stay_group``, ``alumni`` or ``not_in_house``.
     kind: str
     property: Property
     stay: Stay
-    members: list[Member]
+    #: The group the page is about (None when not in house and not alumni).
+    group: Group | None
     member_count: int
 
 
 def get_member(member_id: int | None) -> Member | None:
-    return session.get(Member, member_id) if member_id else None
+    """The member of a guest session; None once they deleted their account."""
+    member = session.get(Member, member_id) if member_id else None
+    return member if member is not None and member.deleted_at is None else None
 
 
 def guest_home(member: Member, stay_id: int | None) -> GuestHome | None:
@@ -48,13 +47,13 @@ def guest_home(member: Member, stay_id: int | None) -> GuestHome | None:
     groups = groups_by_kind(stay.property)
     open_groups = set(session.scalars(
         select(Membership.group_id).where(Membership.member_id == member.id,
-                                          Membership.left_at.is_(None))))
+                                          Membership.left_at.is_(None),
+                                          Membership.removed_at.is_(None))))
     for kind in (GroupKind.stay, GroupKind.alumni):
         if groups[kind].id in open_groups:
-            members, count = _visible_members(groups[kind].id, member.id)
             page = "stay_group" if kind is GroupKind.stay else "alumni"
-            return GuestHome(page, stay.property, stay, members, count)
-    return GuestHome("not_in_house", stay.property, stay, [], 0)
+            return GuestHome(page, stay.property, stay, groups[kind], _member_count(groups[kind].id))
+    return GuestHome("not_in_house", stay.property, stay, None, 0)
 
 
 def set_visible(member_id: int, visible: bool) -> None:
@@ -68,17 +67,10 @@ def _latest_stay(member: Member) -> Stay | None:
                           .order_by(Stay.arrival.desc(), Stay.id.desc()).limit(1))
 
 
-def _visible_members(group_id: int, viewer_id: int) -> tuple[list[Member], int]:
-    """Members of the group who opted in to be seen, and how many are in it."""
-    open_members = (select(Membership.member_id)
-                    .where(Membership.group_id == group_id, Membership.left_at.is_(None)))
-    count = session.scalar(select(func.count()).select_from(open_members.subquery()))
-    members = session.scalars(
-        select(Member).options(selectinload(Member.profile))
-        .where(Member.id.in_(open_members), Member.visible.is_(True),
-                             Member.id != viewer_id)
-        .order_by(Member.first_name, Member.id).limit(WHO_IS_HERE_LIMIT))
-    return list(members), count
+def _member_count(group_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Membership).where(
+        Membership.group_id == group_id, Membership.left_at.is_(None),
+        Membership.removed_at.is_(None)))
 
 
 def membership_in(member_id: int, group_id: int) -> Membership | None:

@@ -5,13 +5,16 @@ from flask import Response, redirect, render_template, request, session, url_for
 
 from hotel_community import i18n
 from hotel_community.forms import ActionForm, RoomLoginForm
-from hotel_community.services import access, community, properties
+from hotel_community.services import access, community, people, properties
 from hotel_community.views import local_path
 from hotel_community.views.guest_base import (
     MEMBER_KEY, STAY_KEY, current_member, guest_blueprint, member_required, sign_in, sign_out,
 )
 
 bp = guest_blueprint("guest", __name__)
+
+#: How many of the visible guests the group page shows; the people page has them all.
+WHO_IS_HERE_PREVIEW = 12
 
 
 @bp.get("/")
@@ -53,8 +56,9 @@ def group() -> Response | str:
     if page is None:
         sign_out()
         return redirect(url_for(".login"))
+    visible = people.who_is_here(member, page.group, limit=WHO_IS_HERE_PREVIEW) if page.group else None
     return render_template(f"hotel_community/guest/{page.kind}.html", page=page,
-                           member=member, form=ActionForm())
+                           member=member, visible=visible, form=ActionForm())
 
 
 @bp.post("/visibility")

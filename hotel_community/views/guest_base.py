@@ -28,6 +28,7 @@ def guest_blueprint(name: str, import_name: str) -> Blueprint:
     bp = Blueprint(name, import_name)
     bp.before_request(_use_guest_language)
     bp.before_request(check_csrf)
+    bp.context_processor(lambda: {"signed_in": current_member() is not None})
     bp.register_error_handler(CommunityError, _community_error)
     bp.register_error_handler(TooManyRequests, _too_many_requests)
     bp.register_error_handler(CSRFError, _csrf_error)
@@ -38,6 +39,8 @@ def current_member() -> Member | None:
     """The signed-in guest (loaded once per request), or None."""
     if "hc_member" not in g:
         g.hc_member = community.get_member(session.get(MEMBER_KEY))
+        if g.hc_member is None and MEMBER_KEY in session:
+            sign_out()  # the account was deleted, from this session or another one
     return g.hc_member
 
 

@@ -4,58 +4,29 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import (
-    Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for,
+    Response, abort, flash, redirect, render_template, request, session, url_for,
 )
-from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 from werkzeug.exceptions import TooManyRequests
 
-from hotel_community import i18n
 from hotel_community.database import session as db_session
 from hotel_community.errors import CommunityError
 from hotel_community.forms import (
-    ActionForm, ApiKeyForm, CheckInForm, RoomMoveForm, StaffLoginForm, check_csrf,
+    ActionForm, ApiKeyForm, CheckInForm, RoomMoveForm, StaffLoginForm,
 )
-from hotel_community.models import Member, Property, Stay, StayStatus
+from hotel_community.models import Member, Stay, StayStatus
 from hotel_community.services import access, api_keys, properties, qr, staff_desk
 from hotel_community.services.checkin import GuestSnapshot, StaySnapshot
 from hotel_community.services.staff import authenticate_staff
 from hotel_community.views import local_path
-from hotel_community.views.staff_auth import STAFF_KEY, current_staff, staff_required
+from hotel_community.views.staff_base import current_property, message_page, staff_blueprint
+from hotel_community.views.staff_auth import STAFF_KEY, staff_required
 
-bp = Blueprint("staff", __name__)
-
-PROPERTY_KEY = "hotel_community.staff_property"
-
-
-@bp.before_request
-def use_staff_language() -> None:
-    # The desk pages are written in English; only the guest pages are translated.
-    i18n.activate("en")
-
-
-bp.before_request(check_csrf)
-
-
-@bp.errorhandler(CommunityError)
-def community_error(error: CommunityError) -> tuple[str, int]:
-    return _message(str(error.message), error.status)
-
-
-@bp.errorhandler(CSRFError)
-def csrf_error(error: CSRFError) -> tuple[str, int]:
-    return _message("This form has expired or was not sent from this site (CSRF check failed). "
-                    "Go back, reload the page and try again.", 400)
+bp = staff_blueprint("staff", __name__)
 
 
 @bp.errorhandler(TooManyRequests)
 def too_many_requests(error: TooManyRequests) -> tuple[str, int]:
-    return _message("Too many sign-in attempts. Please wait a while and try again.", 429)
-
-
-@bp.context_processor
-def staff_context() -> dict:
-    return {"staff": current_staff(), "action_form": ActionForm()}
+    return message_page("Too many sign-in attempts. Please wait a while and try again.", 429)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -81,7 +52,7 @@ def logout() -> Response:
 @bp.get("/")
 @staff_required
 def in_house() -> str:
-    prop = _current_property()
+    prop = current_property()
     query = request.args.get("q", "").strip()
     stays = staff_desk.in_house_stays(prop, query, request.args.get("after"))
     return render_template("hotel_community/staff/in_house.html", property=prop, stays=stays,
@@ -91,7 +62,7 @@ def in_house() -> str:
 @bp.route("/check-in", methods=["GET", "POST"])
 @staff_required
 def check_in() -> Response | str:
-    prop = _current_property()
+    prop = current_property()
     today = access.today_at(prop)
     form = CheckInForm(data={"arrival": today, "departure": today + timedelta(days=1)})
     if form.validate_on_submit():
@@ -153,7 +124,7 @@ def welcome_qr_png(stay_id: int, member_id: int) -> Response:
 @bp.route("/api-keys", methods=["GET", "POST"])
 @staff_required
 def api_key_list() -> str:
-    prop = _current_property()
+    prop = current_property()
     form = ApiKeyForm()
     new_key = None
     if form.validate_on_submit():
@@ -166,25 +137,10 @@ def api_key_list() -> str:
 @bp.post("/api-keys/<key_id>/revoke")
 @staff_required
 def api_key_revoke(key_id: str) -> Response:
-    prop = _current_property()
+    prop = current_property()
     api_keys.revoke_api_key(prop, key_id)
     flash(f"Revoked key {key_id}.", "success")
     return redirect(url_for(".api_key_list", property=prop.code))
-
-
-def _message(message: str, status: int) -> tuple[str, int]:
-    return render_template("hotel_community/staff/message.html", message=message), status
-
-
-def _current_property() -> Property:
-    """The property chosen with ``?property=CODE``, remembered for the session."""
-    code = request.args.get("property") or session.get(PROPERTY_KEY)
-    prop = db_session.scalar(select(Property).where(Property.code == code)) if code else None
-    prop = prop or db_session.scalar(select(Property).order_by(Property.code).limit(1))
-    if prop is None:
-        abort(404, "No property yet: run `flask community property create`.")
-    session[PROPERTY_KEY] = prop.code
-    return prop
 
 
 def _snapshot_from(form: CheckInForm) -> StaySnapshot:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -396,7 +396,7 @@ CATALOG = Path(hotel_community.__file__).parent / "translations" / "zh" / "LC_ME
 def test_every_guest_string_has_a_chinese_translation_and_the_mo_is_compiled():
     method_map = [("hotel_community/**.py", "python"), ("templates/**.html", "jinja2")]
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None,
-                "_l": None}
+                "_l": None, "lazy_ngettext": (1, 2), "_ln": (1, 2)}
     extracted = {message[2] if isinstance(message[2], str) else message[2][0]
                  for message in extract_from_dir(str(REPO), method_map, keywords=keywords)
                  if not message[0].startswith(("tests", "bench", "build", ".venv"))}
@@ -415,3 +415,48 @@ def test_every_guest_string_has_a_chinese_translation_and_the_mo_is_compiled():
 def _plain(value):
     """A catalog id or string, comparable whether it came from a .po or a .mo."""
     return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
+def test_a_member_removed_from_the_stay_group_by_staff_no_longer_sees_it(app, client, prop):
+    from sqlalchemy import select
+
+    from hotel_community.database import session, transaction
+    from hotel_community.models import Membership
+
+    stay = check_in_by_hand(prop, "1204", ("Mei", "Chen"))
+    other = check_in_by_hand(prop, "1205", ("Oliver", "Smith"))
+    make_visible(member_of(other))
+    client.get(link_path(member_of(stay), stay))
+    assert "Oliver S." in page_text(client.get("/community/group"))
+
+    with transaction():
+        session.scalars(select(Membership).where(
+            Membership.member_id == member_of(stay).id)).one().removed_at = datetime(2026, 11, 25)
+    page = page_text(client.get("/community/group", follow_redirects=True))
+    assert "Oliver S." not in page
+
+
+def test_the_group_page_never_names_a_guest_who_blocked_the_viewer(app, client, prop):
+    from hotel_community.services import connections
+
+    stay = check_in_by_hand(prop, "1204", ("Mei", "Chen"))
+    other = check_in_by_hand(prop, "1205", ("Oliver", "Smith"))
+    make_visible(member_of(stay), member_of(other))
+    connections.block(member_of(other).id, member_of(stay).id)
+    client.get(link_path(member_of(stay), stay))
+    page = page_text(client.get("/community/group"))
+    assert "Oliver" not in page
+
+
+def test_a_deleted_account_is_signed_out_of_its_other_sessions(app, prop):
+    from hotel_community.services import privacy
+
+    stay = check_in_by_hand(prop, "1204", ("Mei", "Chen"))
+    phone, tablet = app.test_client(), app.test_client()
+    for device in (phone, tablet):
+        device.get(link_path(member_of(stay), stay))
+        assert device.get("/community/group").status_code == 200
+    privacy.delete_account(member_of(stay))
+    response = tablet.get("/community/group")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/community/login")

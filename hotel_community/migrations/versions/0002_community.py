@@ -93,6 +93,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('hc_post', schema=None) as batch_op:
         batch_op.create_index('ix_hc_post_author', ['author_id', 'id'], unique=False)
+        batch_op.create_index('ix_hc_post_group_created', ['group_id', 'created_at'], unique=False)
         batch_op.create_index('ix_hc_post_feed', ['group_id', 'parent_id', 'id'], unique=False)
         batch_op.create_index('ix_hc_post_replies', ['parent_id', 'id'], unique=False)
 
@@ -129,6 +130,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('hc_report', schema=None) as batch_op:
         batch_op.create_index('ix_hc_report_queue', ['property_id', 'handled_at', 'id'], unique=False)
+        batch_op.create_index('uq_hc_report_open_post', ['reporter_id', 'post_id'], unique=True, sqlite_where=sa.text('handled_at IS NULL AND post_id IS NOT NULL'), postgresql_where=sa.text('handled_at IS NULL AND post_id IS NOT NULL'))
+        batch_op.create_index('uq_hc_report_open_member', ['reporter_id', 'reported_member_id'], unique=True, sqlite_where=sa.text('handled_at IS NULL AND reported_member_id IS NOT NULL'), postgresql_where=sa.text('handled_at IS NULL AND reported_member_id IS NOT NULL'))
 
     with op.batch_alter_table('hc_member', schema=None) as batch_op:
         batch_op.add_column(sa.Column('deleted_at', sa.DateTime(), nullable=True))
