@@ -1,4 +1,5 @@
-"""Two guests on their phones meet: visible, suggested, say hello, accept, see each other's contact.
+"""Two guests on their phones meet: visible, suggested, say hello, accept, see each other's contact,
+then one posts in the feed and the other sees it appear without reloading (issue 3's acceptance).
 
 Same rules as ``tests/test_browser.py``: Debian's chromium through Playwright,
 skipped without it unless ``HOTEL_COMMUNITY_REQUIRE_BROWSER=1``.
@@ -133,5 +134,19 @@ def test_two_guests_meet_and_see_each_others_contact(browser, served, tmp_path: 
         page.screenshot(path=str(shot), full_page=True)
         assert shot.stat().st_size > 1000
         print(f"screenshot: {shot}")
+
+    # Both open the stay group feed; Mei posts, and Vera's open page shows it without a reload.
+    for page in (mei, vera):
+        page.goto(f"{server}/community/group")
+        page.get_by_role("link", name="Open the group feed").click()
+        page.wait_for_selector("#feed-body")
+    vera.evaluate("window.stillTheSamePage = true")
+    mei.fill("#feed-body", "Thanks for the tea tip, Vera! Mixer at 7?")
+    mei.get_by_role("button", name="Post", exact=True).click()
+    mei.wait_for_load_state()
+    vera.wait_for_selector("text=Thanks for the tea tip, Vera! Mixer at 7?", timeout=15_000)
+    assert vera.evaluate("window.stillTheSamePage") is True  # never reloaded
+    assert "Mei C." in vera.locator("[data-feed-posts] > li.post").first.inner_text()
+    vera.screenshot(path=str(tmp_path / "feed_live_vera.png"), full_page=True)
     for context in phones.values():
         context.close()
