@@ -55,6 +55,11 @@ MAX_PHOTO_BYTES = 8 * 1024 * 1024
 #: Uploaded photos are resized to fit this many pixels a side.
 PHOTO_MAX_SIDE = 1200
 
+#: How far back before joining a guest reads the stay group's feed: the posts of
+#: the guests staying with them, not of another stay period. (The alumni
+#: community keeps its whole history.)
+STAY_FEED_LOOKBACK = timedelta(days=1)
+
 #: Size of a page of staff list views.
 PAGE_SIZE = 50
 

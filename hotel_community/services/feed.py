@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from markupsafe import Markup
-from sqlalchemy import ColumnElement, Select, case, delete, exists, func, select
+from sqlalchemy import ColumnElement, Select, case, delete, exists, func, select, true
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage
 
@@ -26,7 +26,7 @@ from hotel_community.database import insert_or_ignore, session, transaction
 from hotel_community.errors import Forbidden, NotFound, ValidationFailed
 from hotel_community.i18n import lazy_gettext as _l
 from hotel_community.models import (
-    Block, Group, Member, Membership, Post, PostKind, Property, Reaction,
+    Block, Group, GroupKind, Member, Membership, Post, PostKind, Property, Reaction,
 )
 from hotel_community.services import storage, text
 from hotel_community.services.community import require_membership
@@ -113,7 +113,8 @@ def feed_page(viewer: Member, group_id: int, before: int | None = None) -> FeedP
     group = session.scalar(select(Group).options(joinedload(Group.property))
                            .where(Group.id == group_id))
     size = config_value("FEED_PAGE_SIZE")
-    query = _top_level(viewer.id, group_id).where(Post.pinned.is_(False))
+    query = (_top_level(viewer.id, group_id).where(Post.pinned.is_(False))
+             .where(_of_this_stay_period(group, membership)))
     if before is not None:
         query = query.where(Post.id < before)
     rows = list(session.scalars(query.order_by(Post.id.desc()).limit(size + 1)))
@@ -147,6 +148,7 @@ def new_since(viewer: Member, group_id: int, after: int) -> FeedUpdate:
     membership = require_membership(viewer.id, group_id)
     rows = list(session.scalars(
         _top_level(viewer.id, group_id).where(Post.id > after)
+        .where(_of_this_stay_period(membership.group, membership))
         .order_by(Post.id).limit(config_value("FEED_PAGE_SIZE"))))
     posts = _decorate(viewer.id, rows[::-1])
     return FeedUpdate(posts, max([after] + [post.id for post in posts]),
@@ -157,6 +159,22 @@ def _top_level(viewer_id: int, group_id: int) -> Select:
     return (select(Post).options(_WITH_AUTHOR)
             .where(Post.group_id == group_id, Post.parent_id.is_(None),
                    _readable_by(viewer_id)))
+
+
+def _of_this_stay_period(group: Group, membership: Membership) -> ColumnElement[bool]:
+    """In a stay group, the posts of the guests staying now, not of another stay period.
+
+    A guest reads what was posted from ``HOTEL_COMMUNITY_STAY_FEED_LOOKBACK``
+    before they joined; the alumni community keeps its whole history. The
+    bound is turned into a post id (one indexed lookup inside the statement),
+    so the feed still walks its id index.
+    """
+    if group.kind is not GroupKind.stay:
+        return true()
+    since = membership.joined_at - config_value("STAY_FEED_LOOKBACK")
+    first = (select(func.min(Post.id))
+             .where(Post.group_id == group.id, Post.created_at >= since).scalar_subquery())
+    return Post.id >= first
 
 
 def _readable_by(viewer_id: int) -> ColumnElement[bool]:

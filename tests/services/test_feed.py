@@ -407,3 +407,33 @@ def test_new_since_gives_what_came_after_the_cursor_in_batches(app, prop):
     update = feed.new_since(oli, stay_group(prop), update.cursor)
     assert bodies(update.posts) == ["new 7", "new 6", "new 5"]
     assert feed.new_since(oli, stay_group(prop), update.cursor).posts == []
+
+
+def test_the_stay_group_feed_is_the_feed_of_the_guests_staying_now(app, prop):
+    """Stay group posts of another stay period are not read; the alumni community keeps its history."""
+    from hotel_community.services import staff_desk
+
+    ada_stay = check_in_by_hand(prop, "1201", ("Ada", "Guest"))
+    ada = ada_stay.guests[0].member
+    old = feed.create_post(ada, stay_group(prop), "Who is up for the night market?")
+    recent = feed.create_post(ada, stay_group(prop), "Breakfast tip: the dumplings")
+    with transaction():  # Ada has been here four days
+        session.get(Post, old.id).created_at = utcnow() - timedelta(days=3)
+        session.get(Post, recent.id).created_at = utcnow() - timedelta(hours=5)
+        community.membership_in(ada.id, stay_group(prop)).joined_at = utcnow() - timedelta(days=4)
+
+    ben_stay = check_in_by_hand(prop, "1202", ("Ben", "Guest"))
+    ben = ben_stay.guests[0].member
+    assert bodies(everything(ben, stay_group(prop))) == ["Breakfast tip: the dumplings"]
+    assert bodies(everything(ada, stay_group(prop))) == [
+        "Breakfast tip: the dumplings", "Who is up for the night market?"]
+    feed.create_post(ada, stay_group(prop), "Mixer at 7!")
+    assert bodies(feed.new_since(ben, stay_group(prop), 0).posts) == [
+        "Mixer at 7!", "Breakfast tip: the dumplings"]
+
+    staff_desk.check_out(ada_stay)
+    memory = feed.create_post(ada, alumni(prop), "Miss this place!")
+    with transaction():
+        session.get(Post, memory.id).created_at = utcnow() - timedelta(days=30)
+    staff_desk.check_out(ben_stay)
+    assert bodies(everything(ben, alumni(prop))) == ["Miss this place!"]
