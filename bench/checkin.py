@@ -460,7 +460,15 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> int:
-    args = parse_args()
+    return in_fresh_database(parse_args(), run)
+
+
+def in_fresh_database(args: argparse.Namespace, run: Callable[..., int]) -> int:
+    """``run(args, database_url, servers, engines, tmp)`` in a database made for it.
+
+    The database, the servers ``run`` starts and its temporary files are gone
+    afterwards, whatever happened.
+    """
     server_url = local_server(args.server)
     name = f"hc_bench_{secrets.token_hex(5)}"
     admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")

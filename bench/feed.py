@@ -51,10 +51,8 @@ import argparse
 import os
 import random
 import re
-import secrets
 import signal
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -65,7 +63,8 @@ import requests
 import sqlalchemy as sa
 
 from checkin import (  # bench/ is on sys.path when this file runs
-    DEFAULT_SERVER, LoadResult, Measured, Server, StatementCounter, analyze, local_server, log,
+    DEFAULT_SERVER, LoadResult, Measured, Server, StatementCounter, analyze, in_fresh_database,
+    log,
     rows_examined, run_cli, start_gunicorn, wait_ready,
 )
 
@@ -101,7 +100,7 @@ def seed_members(connection: sa.Connection, group_id: int, count: int, viewer_id
             FROM generate_series(1, :count) AS g
             RETURNING id)
         INSERT INTO hc_membership (group_id, member_id, role, joined_at)
-        SELECT :group_id, id, 'member', timezone('UTC', now()) - interval '1 day' FROM new"""),
+        SELECT :group_id, id, 'member', timezone('UTC', now()) FROM new"""),
         {"count": count, "group_id": group_id})
     connection.execute(sa.text("""
         INSERT INTO hc_profile (member_id, display_name, photo, languages, updated_at)
@@ -109,6 +108,11 @@ def seed_members(connection: sa.Connection, group_id: int, count: int, viewer_id
                NULL, CAST('["en"]' AS json), timezone('UTC', now())
         FROM hc_membership m WHERE m.group_id = :group_id AND m.member_id <> :viewer"""),
         {"group_id": group_id, "viewer": viewer_id})
+    # Everyone, the measured guest too, has been in house for three days: the
+    # stay group feed shows them its posts from a day before that on.
+    connection.execute(sa.text("""
+        UPDATE hc_membership SET joined_at = timezone('UTC', now()) - interval '3 days'
+        WHERE group_id = :group_id"""), {"group_id": group_id})
     # The measured guest blocked three members, and two blocked them.
     connection.execute(sa.text("""
         INSERT INTO hc_block (blocker_id, blocked_id, created_at)
@@ -277,31 +281,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> int:
-    args = parse_args()
-    server_url = local_server(args.server)
-    name = f"hc_bench_{secrets.token_hex(5)}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    log(f"created database {name}")
-    database_url = server_url.set(database=name).render_as_string(hide_password=False)
-    servers: list[Server] = []
-    engines: list[sa.Engine] = []
-    tmp = Path(tempfile.mkdtemp(prefix="hc_bench_"))
-    try:
-        return run(args, database_url, servers, engines, tmp)
-    finally:
-        for server in servers:
-            server.stop()
-        for engine in engines:
-            engine.dispose()
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-        log(f"dropped database {name}")
-        for path in tmp.iterdir():
-            path.unlink()
-        tmp.rmdir()
+    return in_fresh_database(parse_args(), run)
 
 
 def check_in_viewer(app) -> tuple[int, int, str]:
