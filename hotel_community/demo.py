@@ -17,17 +17,23 @@ from sqlalchemy import select
 
 from hotel_community import HotelCommunity, migrations
 from hotel_community.database import session
-from hotel_community.models import Property, StaffUser, StayStatus
+from hotel_community.models import GroupKind, Property, StaffUser, StayStatus
 from hotel_community.services import access, checkin, properties, qr, staff
-from hotel_community.services.community import set_visible
+from hotel_community.services.feed import announce
+from hotel_community.services.profiles import update_profile
+from hotel_community.services.properties import groups_by_kind
 from hotel_community.services.checkin import GuestSnapshot, StaySnapshot
 
 PROPERTY_CODE = "DEMO"
 STAFF_USERNAME, STAFF_PASSWORD = "frontdesk", "demo-password"
+#: room, first name, last name, PMS language, and what the guest put on their profile.
 DEMO_GUESTS = [
-    ("1204", "Mei", "Chen", "zh"), ("1205", "Oliver", "Smith", "en"),
-    ("1206", "Sofia", "Rossi", "en"), ("1207", "Hiroshi", "Tanaka", "en"),
-    ("1208", "Li", "Wang", "zh"), ("1209", "Amara", "Okafor", "en"),
+    ("1204", "Mei", "Chen", "zh", "Shanghai", ["zh", "en"], ["Tea", "Hiking"]),
+    ("1205", "Oliver", "Smith", "en", "London", ["en"], ["Hiking", "Jazz"]),
+    ("1206", "Sofia", "Rossi", "en", "Milan", ["it", "en"], ["Tea", "Design"]),
+    ("1207", "Hiroshi", "Tanaka", "en", "Osaka", ["ja", "en"], ["Photography", "Tea"]),
+    ("1208", "Li", "Wang", "zh", "Shanghai", ["zh"], ["Hiking", "Food"]),
+    ("1209", "Amara", "Okafor", "en", "Lagos", ["en", "fr"], ["Jazz", "Food"]),
 ]
 
 HOME = """<!doctype html><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -77,15 +83,20 @@ def _seed() -> Property:
     if session.scalar(select(StaffUser).where(StaffUser.username == STAFF_USERNAME)) is None:
         staff.create_staff(STAFF_USERNAME, STAFF_PASSWORD, "Front Desk")
     today = access.today_at(prop)
-    for room, first, last, language in DEMO_GUESTS:
+    for room, first, last, language, city, languages, interests in DEMO_GUESTS:
         snapshot = StaySnapshot(
             reservation_id=f"DEMO-{room}", status=StayStatus.in_house, room=room,
             arrival=today - timedelta(days=1), departure=today + timedelta(days=2),
             guests=(GuestSnapshot(first, last, pms_guest_id=f"G-{room}", language=language,
                                   primary=True),))
-        stay = checkin.apply_staff_change(prop, snapshot).stay
-        if room != DEMO_GUESTS[0][0]:  # the others opted in to be seen; the link's guest decides
-            set_visible(stay.guests[0].member_id, True)
+        member = checkin.apply_staff_change(prop, snapshot).stay.guests[0].member
+        # The others opted in to be seen; the guest of the printed link decides for herself.
+        update_profile(member, home_city=city, languages=languages, interests=interests,
+                       contact=("email", f"{first.lower()}@example.com"),
+                       visible=room != DEMO_GUESTS[0][0])
+    announce("Front Desk", groups_by_kind(prop)[GroupKind.stay].id,
+             "Welcome drinks tonight at 7 in the lobby bar: come and meet the other guests!",
+             pinned=True)
     return prop
 
 

@@ -36,5 +36,10 @@ def test_demo_init_seeds_a_hotel_and_prints_the_way_in(demo_app):
     assert "群里共有 6 位客人" in page
     assert "Oliver S." in page and "Amara O." in page
 
+    feed_link = re.search(r'href="([^"]+)" data-feed-link', page).group(1)
+    assert "Welcome drinks tonight at 7" in client.get(feed_link).get_data(as_text=True)
+    people = client.get("/community/people/").get_data(as_text=True)
+    assert "Oliver S." in people and "Hiking" in people  # suggested: they both like hiking
+
     plugins = runner.invoke(args=["community", "plugins"])
     assert "pay_at_desk" in plugins.output
