@@ -53,6 +53,9 @@ class HotelCommunity:
         plugins = Plugins(tuple(app.config["HOTEL_COMMUNITY_DISABLED_PLUGINS"]))
         app.extensions[EXTENSION_KEY] = AppState(self, db, plugins, limiter)
         i18n.init_app(app)
+        from hotel_community.views import IdConverter
+
+        app.url_map.converters["hc_id"] = IdConverter
         app.register_blueprint(_blueprint(), url_prefix=app.config["HOTEL_COMMUNITY_URL_PREFIX"])
         _rate_limit_sign_ins(app, limiter)
         from hotel_community.views.feed import rate_limit_posting

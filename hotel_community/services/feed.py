@@ -266,7 +266,7 @@ def reply(member: Member, group_id: int, post_id: int, body: str) -> Post:
     """A reply to a post the member can read, in a group they may post in."""
     with transaction():
         membership = require_membership(member.id, group_id)
-        parent = _readable_post(member.id, group_id, post_id)
+        parent = readable_post(member.id, membership, post_id)
         _require_can_post(membership)
         post = Post(group_id=group_id, parent_id=parent.id, author_id=member.id,
                     body=_checked_body(body))
@@ -282,8 +282,8 @@ def react(member: Member, group_id: int, post_id: int, kind: str) -> bool:
     if kind not in REACTIONS:
         raise ValidationFailed(_l("Unknown reaction."), {"kind": [f"One of {', '.join(REACTIONS)}."]})
     with transaction():
-        require_membership(member.id, group_id)
-        post = _readable_post(member.id, group_id, post_id)
+        membership = require_membership(member.id, group_id)
+        post = readable_post(member.id, membership, post_id)
         taken_back = session.execute(delete(Reaction).where(
             Reaction.post_id == post.id, Reaction.member_id == member.id, Reaction.kind == kind))
         if taken_back.rowcount:
@@ -294,10 +294,18 @@ def react(member: Member, group_id: int, post_id: int, kind: str) -> bool:
     return True
 
 
-def _readable_post(viewer_id: int, group_id: int, post_id: int) -> Post:
-    post = session.scalar(select(Post).where(
-        Post.id == post_id, Post.group_id == group_id, Post.parent_id.is_(None),
-        _readable_by(viewer_id)))
+def readable_post(viewer_id: int, membership: Membership, post_id: int,
+                  replies: bool = False) -> Post:
+    """A post of the membership's group that the viewer can read: the feed's own rules.
+
+    ``replies``: a reply may be named too (to report it).
+    """
+    query = select(Post).where(
+        Post.id == post_id, Post.group_id == membership.group_id, _readable_by(viewer_id),
+        Post.pinned.is_(True) | _of_this_stay_period(membership.group, membership))
+    if not replies:
+        query = query.where(Post.parent_id.is_(None))
+    post = session.scalar(query)
     if post is None:
         raise NotFound(_l("This post is not available any more."))
     return post

@@ -29,6 +29,7 @@ from hotel_community.i18n import lazy_gettext as _l
 from hotel_community.models import (
     Block, Group, GroupKind, Member, Membership, Post, Property, Report,
 )
+from hotel_community.services import feed
 from hotel_community.services.community import require_membership
 from hotel_community.settings import config_value
 
@@ -41,12 +42,16 @@ ACTIONS = ("hide", "mute", "remove", "dismiss")
 # --- guests report -------------------------------------------------------------------------
 
 def reportable_post(member: Member, post_id: int) -> Post:
-    """A post the member may report: shown in a group they are in, and not hidden."""
-    post = session.get(Post, post_id)
-    if post is None or post.hidden_at is not None:
+    """A post the member may report: one the feed shows them (their group, not hidden,
+    not blocked either way, of their stay period)."""
+    group_id = session.scalar(select(Post.group_id).where(Post.id == post_id))
+    if group_id is None:
         raise NotFound(_l("This post is no longer there."))
-    require_membership(member.id, post.group_id)
-    return post
+    membership = require_membership(member.id, group_id)
+    try:
+        return feed.readable_post(member.id, membership, post_id, replies=True)
+    except NotFound as exc:
+        raise NotFound(_l("This post is no longer there.")) from exc
 
 
 def reportable_member(member: Member, reported_id: int) -> tuple[Member, Group]:

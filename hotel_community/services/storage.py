@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import secrets
+import struct
 from pathlib import Path
 
 from flask import current_app, url_for
@@ -20,6 +21,8 @@ from hotel_community.settings import config_value
 
 #: What Pillow must find inside the file, whatever its name or declared type says.
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
+#: A phone photo is 12-50 megapixels; a small file that decodes to more is a bomb.
+MAX_PIXELS = 64_000_000
 
 
 def upload_folder() -> Path:
@@ -69,8 +72,11 @@ def _open_image(data: bytes) -> Image.Image:
         image = Image.open(io.BytesIO(data))
         if image.format not in ACCEPTED_FORMATS:
             raise ValueError(image.format)
+        if image.width * image.height > MAX_PIXELS:  # checked before decoding it all
+            raise ValueError(image.size)
         image.load()
-    except (UnidentifiedImageError, ValueError, OSError, Image.DecompressionBombError) as exc:
+    except (UnidentifiedImageError, ValueError, OSError, SyntaxError, EOFError, struct.error,
+            Image.DecompressionBombError) as exc:
         raise ValidationFailed(_l("Please choose a JPEG, PNG or WebP photo."),
                                {"photo": ["Not a JPEG, PNG or WebP image."]}) from exc
     return image

@@ -7,11 +7,21 @@ from flask import Blueprint, Response, jsonify, request
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from hotel_community.errors import CommunityError, Forbidden, MalformedRequest, NotFound, ValidationFailed
+from hotel_community.errors import (
+    CommunityError,
+    Forbidden,
+    MalformedRequest,
+    NotFound,
+    ValidationFailed,
+)
 from hotel_community.extension import state
 from hotel_community.models import Property
 from hotel_community.schemas.pms import (
-    EventResultSchema, GroupMembersSchema, PageQuerySchema, PmsEventSchema, StayOutSchema,
+    EventResultSchema,
+    GroupMembersSchema,
+    PageQuerySchema,
+    PmsEventSchema,
+    StayOutSchema,
 )
 from hotel_community.services import api_keys, checkin, properties
 

@@ -11,20 +11,37 @@ from typing import Callable
 from babel import Locale
 from babel.dates import format_timedelta
 from flask import (
-    Flask, Response, flash, jsonify, redirect, render_template, request, session, url_for,
+    Flask,
+    Response,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
 )
 from flask_babel import get_locale
 from flask_limiter import Limiter
 from werkzeug.exceptions import TooManyRequests
 
 from hotel_community.database import utcnow
-from hotel_community.errors import AuthenticationFailed, CommunityError, ValidationFailed
+from hotel_community.errors import (
+    AuthenticationFailed,
+    CommunityError,
+    ValidationFailed,
+)
 from hotel_community.forms import ActionForm
 from hotel_community.i18n import gettext as _
 from hotel_community.services import community, feed, storage
 from hotel_community.settings import PREFIX, config_value
+from hotel_community.views import id_arg
 from hotel_community.views.guest_base import (
-    MEMBER_KEY, current_member, guest_blueprint, member_required, message_page,
+    MEMBER_KEY,
+    current_member,
+    guest_blueprint,
+    member_required,
+    message_page,
 )
 
 bp = guest_blueprint("feed", __name__)
@@ -42,13 +59,13 @@ def too_many_posts(error: TooManyRequests) -> tuple[str, int]:
     return message_page(_("You are posting very quickly. Please wait a minute and try again."), 429)
 
 
-@bp.get("/<int:group_id>/")
+@bp.get("/<hc_id:group_id>/")
 @member_required
 def page(group_id: int) -> str:
-    return _render_feed(group_id, request.args.get("before", type=int))
+    return _render_feed(group_id, id_arg(request.args, "before"))
 
 
-@bp.post("/<int:group_id>/posts")
+@bp.post("/<hc_id:group_id>/posts")
 @member_required
 def new_post(group_id: int) -> Response | tuple[str, int]:
     body = request.form.get("body", "")
@@ -59,7 +76,7 @@ def new_post(group_id: int) -> Response | tuple[str, int]:
     return redirect(url_for(".page", group_id=group_id))
 
 
-@bp.post("/<int:group_id>/posts/<int:post_id>/replies")
+@bp.post("/<hc_id:group_id>/posts/<hc_id:post_id>/replies")
 @member_required
 def reply(group_id: int, post_id: int) -> Response:
     try:
@@ -69,21 +86,21 @@ def reply(group_id: int, post_id: int) -> Response:
     return redirect(url_for(".page", group_id=group_id, _anchor=f"post-{post_id}"))
 
 
-@bp.post("/<int:group_id>/posts/<int:post_id>/react")
+@bp.post("/<hc_id:group_id>/posts/<hc_id:post_id>/react")
 @member_required
 def react(group_id: int, post_id: int) -> Response:
     feed.react(current_member(), group_id, post_id, request.form.get("kind", ""))
     return redirect(url_for(".page", group_id=group_id, _anchor=f"post-{post_id}"))
 
 
-@bp.get("/<int:group_id>/updates")
+@bp.get("/<hc_id:group_id>/updates")
 def updates(group_id: int) -> tuple[Response, int]:
     """JSON for the polling script: the new posts as HTML, and the cursor to ask from next."""
     try:
         member = current_member()
         if member is None:
             raise AuthenticationFailed(_("Please sign in again."))
-        update = feed.new_since(member, group_id, request.args.get("after", 0, type=int))
+        update = feed.new_since(member, group_id, id_arg(request.args, "after") or 0)
     except CommunityError as error:
         return _no_store(jsonify(error.to_json())), error.status
     html = render_template(POSTS_TEMPLATE, posts=update.posts, group_id=group_id,

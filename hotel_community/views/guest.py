@@ -8,7 +8,13 @@ from hotel_community.forms import ActionForm, RoomLoginForm
 from hotel_community.services import access, community, people, properties
 from hotel_community.views import local_path
 from hotel_community.views.guest_base import (
-    MEMBER_KEY, STAY_KEY, current_member, guest_blueprint, member_required, sign_in, sign_out,
+    MEMBER_KEY,
+    STAY_KEY,
+    current_member,
+    guest_blueprint,
+    member_required,
+    sign_in,
+    sign_out,
 )
 
 bp = guest_blueprint("guest", __name__)

@@ -1,9 +1,8 @@
 """Community health for staff: the figures of the last 30 days, as numbers and SVG charts."""
 from __future__ import annotations
 
-from markupsafe import Markup
-
 from flask import render_template
+from markupsafe import Markup
 
 from hotel_community.services import charts, health, properties
 from hotel_community.views.staff_auth import staff_required

@@ -11,12 +11,19 @@ from flask import Response, flash, render_template, request, url_for
 from hotel_community.forms import ReportForm
 from hotel_community.i18n import gettext as _
 from hotel_community.services import moderation, properties
+from hotel_community.views import id_arg
 from hotel_community.views.guest_base import (
-    current_member, guest_blueprint, member_required, message_page,
+    current_member,
+    guest_blueprint,
+    member_required,
+    message_page,
 )
 from hotel_community.views.staff_auth import staff_required
 from hotel_community.views.staff_base import (
-    back_to, current_property, staff_blueprint, staff_name,
+    back_to,
+    current_property,
+    staff_blueprint,
+    staff_name,
 )
 
 reports = guest_blueprint("reports", __name__)
@@ -31,7 +38,7 @@ LIFT = {"unmute": moderation.unmute_member, "restore": moderation.restore_member
 
 # --- guests ----------------------------------------------------------------------------------
 
-@reports.route("/post/<int:post_id>", methods=["GET", "POST"])
+@reports.route("/post/<hc_id:post_id>", methods=["GET", "POST"])
 @member_required
 def report_post(post_id: int) -> str | tuple[str, int]:
     member = current_member()
@@ -43,7 +50,7 @@ def report_post(post_id: int) -> str | tuple[str, int]:
     return render_template("hotel_community/guest/report.html", form=form, about="post")
 
 
-@reports.route("/member/<int:member_id>", methods=["GET", "POST"])
+@reports.route("/member/<hc_id:member_id>", methods=["GET", "POST"])
 @member_required
 def report_member(member_id: int) -> str | tuple[str, int]:
     member = current_member()
@@ -67,7 +74,7 @@ def _thank_you() -> tuple[str, int]:
 @staff_required
 def queue() -> str:
     prop = current_property()
-    items = moderation.open_reports(prop, request.args.get("after", type=int))
+    items = moderation.open_reports(prop, id_arg(request.args, "after"))
     return render_template("hotel_community/staff/moderation_queue.html", property=prop,
                            items=items, properties=properties.list_properties())
 
@@ -76,33 +83,33 @@ def queue() -> str:
 @staff_required
 def restricted() -> str:
     prop = current_property()
-    rows = moderation.restrictions(prop, request.args.get("after", type=int))
+    rows = moderation.restrictions(prop, id_arg(request.args, "after"))
     return render_template("hotel_community/staff/moderation_members.html", property=prop,
                            rows=rows, properties=properties.list_properties())
 
 
-@bp.post("/reports/<int:report_id>/<any(hide, mute, remove, dismiss):action>")
+@bp.post("/reports/<hc_id:report_id>/<any(hide, mute, remove, dismiss):action>")
 @staff_required
 def handle(report_id: int, action: str) -> Response:
     moderation.handle_report(report_id, action, staff_name())
     return _done(action)
 
 
-@bp.post("/posts/<int:post_id>/hide")
+@bp.post("/posts/<hc_id:post_id>/hide")
 @staff_required
 def hide_post(post_id: int) -> Response:
     moderation.hide_post(post_id, staff_name())
     return _done("hide")
 
 
-@bp.post("/posts/<int:post_id>/unhide")
+@bp.post("/posts/<hc_id:post_id>/unhide")
 @staff_required
 def unhide_post(post_id: int) -> Response:
     moderation.unhide_post(post_id)
     return _done("unhide")
 
 
-@bp.post("/groups/<int:group_id>/members/<int:member_id>/"
+@bp.post("/groups/<hc_id:group_id>/members/<hc_id:member_id>/"
          "<any(mute, unmute, remove, restore):action>")
 @staff_required
 def member_action(group_id: int, member_id: int, action: str) -> Response:

@@ -12,9 +12,12 @@ from hotel_community.i18n import gettext as _
 from hotel_community.models import ConnectionStatus, Group
 from hotel_community.services import connections, people
 from hotel_community.services.profiles import CONTACT_KINDS, LANGUAGES
-from hotel_community.views import local_path
+from hotel_community.views import id_arg, local_path
 from hotel_community.views.guest_base import (
-    STAY_KEY, current_member, guest_blueprint, member_required,
+    STAY_KEY,
+    current_member,
+    guest_blueprint,
+    member_required,
 )
 
 bp = guest_blueprint("people", __name__)
@@ -36,17 +39,17 @@ def index() -> Response | str:
     return _group_page(group)
 
 
-@bp.get("/groups/<int:group_id>")
+@bp.get("/groups/<hc_id:group_id>")
 @member_required
 def group(group_id: int) -> str:
     return _group_page(people.group_for(current_member().id, group_id))
 
 
-@bp.post("/hello/<int:member_id>")
+@bp.post("/hello/<hc_id:member_id>")
 @member_required
 def hello(member_id: int) -> Response:
     connection = connections.say_hello(current_member().id, member_id,
-                                  request.form.get("group", type=int))
+                                  id_arg(request.form, "group"))
     if connection.status is ConnectionStatus.accepted:
         flash(_("You are connected now: you see each other's contact on your connections page."))
     else:
@@ -58,14 +61,14 @@ def hello(member_id: int) -> Response:
 @member_required
 def connection_list() -> str:
     member = current_member()
-    accepted, next_cursor = connections.connections(member.id, request.args.get("before", type=int))
+    accepted, next_cursor = connections.connections(member.id, id_arg(request.args, "before"))
     return render_template("hotel_community/guest/people_connections.html", member=member,
                            incoming=connections.incoming_requests(member.id),
                            outgoing=connections.outgoing_requests(member.id),
                            connections=accepted, next_cursor=next_cursor)
 
 
-@bp.post("/requests/<int:connection_id>/<any(accept, decline):answer>")
+@bp.post("/requests/<hc_id:connection_id>/<any(accept, decline):answer>")
 @member_required
 def respond(connection_id: int, answer: str) -> Response:
     connections.respond(current_member().id, connection_id, accept=answer == "accept")
@@ -73,7 +76,7 @@ def respond(connection_id: int, answer: str) -> Response:
     return redirect(url_for(".connection_list"))
 
 
-@bp.post("/block/<int:member_id>")
+@bp.post("/block/<hc_id:member_id>")
 @member_required
 def block(member_id: int) -> Response:
     connections.block(current_member().id, member_id)
@@ -81,7 +84,7 @@ def block(member_id: int) -> Response:
     return _back()
 
 
-@bp.post("/unblock/<int:member_id>")
+@bp.post("/unblock/<hc_id:member_id>")
 @member_required
 def unblock(member_id: int) -> Response:
     connections.unblock(current_member().id, member_id)
@@ -114,7 +117,7 @@ def _group_page(group: Group) -> str:
     member = current_member()
     interest = (request.args.get("interest") or "").strip()[:50] or None
     language = (request.args.get("language") or "").strip()[:20] or None
-    before = request.args.get("before", type=int)
+    before = id_arg(request.args, "before")
     page = people.who_is_here(member, group, interest=interest, language=language, before=before)
     first_page = not (interest or language or before)
     return render_template(

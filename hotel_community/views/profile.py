@@ -17,7 +17,10 @@ from hotel_community.services import privacy, profiles
 from hotel_community.services.storage import photo_url
 from hotel_community.settings import config_value
 from hotel_community.views.guest_base import (
-    current_member, guest_blueprint, member_required, sign_out,
+    current_member,
+    guest_blueprint,
+    member_required,
+    sign_out,
 )
 
 bp = guest_blueprint("profile", __name__)

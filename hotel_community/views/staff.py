@@ -4,22 +4,37 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import (
-    Response, abort, flash, redirect, render_template, request, session, url_for,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
 )
 from werkzeug.exceptions import TooManyRequests
 
 from hotel_community.database import session as db_session
 from hotel_community.errors import CommunityError
 from hotel_community.forms import (
-    ActionForm, ApiKeyForm, CheckInForm, RoomMoveForm, StaffLoginForm,
+    ActionForm,
+    ApiKeyForm,
+    CheckInForm,
+    RoomMoveForm,
+    StaffLoginForm,
 )
 from hotel_community.models import Member, Stay, StayStatus
 from hotel_community.services import access, api_keys, properties, qr, staff_desk
 from hotel_community.services.checkin import GuestSnapshot, StaySnapshot
 from hotel_community.services.staff import authenticate_staff
 from hotel_community.views import local_path
-from hotel_community.views.staff_base import current_property, message_page, staff_blueprint
 from hotel_community.views.staff_auth import STAFF_KEY, staff_required
+from hotel_community.views.staff_base import (
+    current_property,
+    message_page,
+    staff_blueprint,
+)
 
 bp = staff_blueprint("staff", __name__)
 
@@ -76,7 +91,7 @@ def check_in() -> Response | str:
     return render_template("hotel_community/staff/check_in.html", form=form, property=prop)
 
 
-@bp.post("/stays/<int:stay_id>/check-out")
+@bp.post("/stays/<hc_id:stay_id>/check-out")
 @staff_required
 def check_out(stay_id: int) -> Response:
     stay = _stay_or_404(stay_id)
@@ -85,7 +100,7 @@ def check_out(stay_id: int) -> Response:
     return redirect(url_for(".in_house", property=stay.property.code))
 
 
-@bp.post("/stays/<int:stay_id>/move")
+@bp.post("/stays/<hc_id:stay_id>/move")
 @staff_required
 def move(stay_id: int) -> Response:
     stay = _stay_or_404(stay_id)
@@ -99,7 +114,7 @@ def move(stay_id: int) -> Response:
     return redirect(url_for(".in_house", property=stay.property.code))
 
 
-@bp.get("/stays/<int:stay_id>/welcome/<int:member_id>")
+@bp.get("/stays/<hc_id:stay_id>/welcome/<hc_id:member_id>")
 @staff_required
 def welcome_card(stay_id: int, member_id: int) -> str:
     stay = _stay_or_404(stay_id)
@@ -111,7 +126,7 @@ def welcome_card(stay_id: int, member_id: int) -> str:
                            member=guest.member, link=link, qr=qr.qr_svg(link))
 
 
-@bp.get("/stays/<int:stay_id>/welcome/<int:member_id>.png")
+@bp.get("/stays/<hc_id:stay_id>/welcome/<hc_id:member_id>.png")
 @staff_required
 def welcome_qr_png(stay_id: int, member_id: int) -> Response:
     stay = _stay_or_404(stay_id)

@@ -6,8 +6,8 @@ made by :func:`staff_blueprint`, so they all behave alike.
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, session
-from sqlalchemy import select
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from hotel_community import i18n
@@ -17,7 +17,6 @@ from hotel_community.forms import ActionForm, check_csrf
 from hotel_community.models import Property
 from hotel_community.views import local_path
 from hotel_community.views.staff_auth import current_staff
-
 
 PROPERTY_KEY = "hotel_community.staff_property"
 

@@ -7,8 +7,13 @@ from hotel_community.forms import AnnouncementForm
 from hotel_community.models import GroupKind
 from hotel_community.services import feed
 from hotel_community.services.properties import groups_by_kind, list_properties
+from hotel_community.views import id_arg
 from hotel_community.views.staff_auth import staff_required
-from hotel_community.views.staff_base import current_property, staff_blueprint, staff_name
+from hotel_community.views.staff_base import (
+    current_property,
+    staff_blueprint,
+    staff_name,
+)
 
 bp = staff_blueprint("staff_feed", __name__)
 
@@ -23,19 +28,19 @@ def index() -> Response | str:
         feed.announce(staff_name(), group.id, form.body.data, form.pinned.data)
         flash(f"Announcement posted to {group.name}.", "success")
         return redirect(url_for(".index", property=prop.code))
-    before = request.args.get("before", type=int)
+    before = id_arg(request.args, "before")
     posts = feed.announcements(prop, before)
     return render_template("hotel_community/staff/announcements.html", property=prop, form=form,
                            posts=posts, before=before, properties=list_properties())
 
 
-@bp.post("/announcements/<int:post_id>/pin")
+@bp.post("/announcements/<hc_id:post_id>/pin")
 @staff_required
 def pin(post_id: int) -> Response:
     return _set_pinned(post_id, True)
 
 
-@bp.post("/announcements/<int:post_id>/unpin")
+@bp.post("/announcements/<hc_id:post_id>/unpin")
 @staff_required
 def unpin(post_id: int) -> Response:
     return _set_pinned(post_id, False)

@@ -34,7 +34,7 @@ def add() -> Response:
     return redirect(url_for(".interest_list"))
 
 
-@bp.post("/<int:interest_id>/rename")
+@bp.post("/<hc_id:interest_id>/rename")
 @staff_required
 def rename(interest_id: int) -> Response:
     form = InterestForm()
@@ -46,7 +46,7 @@ def rename(interest_id: int) -> Response:
     return redirect(url_for(".interest_list"))
 
 
-@bp.post("/<int:interest_id>/remove")
+@bp.post("/<hc_id:interest_id>/remove")
 @staff_required
 def remove(interest_id: int) -> Response:
     _try(lambda: profiles.remove_curated_interest(interest_id),

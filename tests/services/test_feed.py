@@ -437,3 +437,20 @@ def test_the_stay_group_feed_is_the_feed_of_the_guests_staying_now(app, prop):
         session.get(Post, memory.id).created_at = utcnow() - timedelta(days=30)
     staff_desk.check_out(ben_stay)
     assert bodies(everything(ben, alumni(prop))) == ["Miss this place!"]
+
+
+def test_posts_of_another_stay_period_cannot_be_answered_reacted_to_or_reported(app, prop):
+    from hotel_community.services import moderation
+
+    ada = guest_at(prop, "1201", "Ada")
+    old = feed.create_post(ada, stay_group(prop), "Last month's news")
+    with transaction():
+        session.get(Post, old.id).created_at = utcnow() - timedelta(days=30)
+    ben = guest_at(prop, "1202", "Ben")
+    with pytest.raises(NotFound):
+        feed.reply(ben, stay_group(prop), old.id, "I see you")
+    with pytest.raises(NotFound):
+        feed.react(ben, stay_group(prop), old.id, "like")
+    with pytest.raises(NotFound):
+        moderation.reportable_post(ben, old.id)
+    assert session.scalar(select(func.count()).select_from(Post).where(Post.parent_id == old.id)) == 0

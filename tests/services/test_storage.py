@@ -79,3 +79,19 @@ def test_the_media_route_serves_a_stored_photo(app, client):
     assert client.get("/community/media/nope.jpg").status_code == 404
     storage.delete_photo(key)
     assert client.get(f"/community/media/{key}").status_code == 404
+
+
+def test_a_corrupt_png_is_refused_not_a_crash(app):
+    data = bytearray(image_bytes((10, 10), "PNG"))
+    checksum_at = data.index(b"IDAT") + 4 + int.from_bytes(data[data.index(b"IDAT") - 4:data.index(b"IDAT")], "big")
+    data[checksum_at] ^= 0xFF
+    with pytest.raises(ValidationFailed):
+        storage.save_photo(upload(bytes(data)))
+
+
+def test_a_small_file_that_decodes_to_a_huge_image_is_refused(app):
+    buffer = io.BytesIO()
+    Image.new("1", (9000, 9000)).save(buffer, format="PNG")  # 81 megapixels, a few kB
+    assert len(buffer.getvalue()) < 200_000
+    with pytest.raises(ValidationFailed):
+        storage.save_photo(upload(buffer.getvalue()))

@@ -517,3 +517,13 @@ class TestPostingRateLimitAcrossWorkers:
         assert session.scalar(sa.select(sa.func.count()).select_from(Post)) == 3
         with other_worker.app_context():
             other_worker.extensions["sqlalchemy"].engine.dispose()
+
+
+def test_ids_and_cursors_out_of_range_are_not_found_or_ignored(app, prop):
+    client = signed_in(app, guest_at(prop, "1201", "Ada"))
+    group = stay_group(prop)
+    assert client.get(f"{FEED}/{group}/?before=3000000000").status_code == 200
+    assert client.get(f"{FEED}/{group}/?before=99999999999999999999").status_code == 200
+    assert client.get(f"{FEED}/{group}/updates?after=3000000000").status_code == 200
+    assert client.get(f"{FEED}/3000000000/").status_code == 404
+    assert client.get(f"{FEED}/{group}/posts/99999999999999999999/react").status_code in (404, 405)

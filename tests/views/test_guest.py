@@ -460,3 +460,12 @@ def test_a_deleted_account_is_signed_out_of_its_other_sessions(app, prop):
     response = tablet.get("/community/group")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/community/login")
+
+
+@pytest.mark.parametrize("target", ["/%09/example.com", "%2F%09%2Fexample.com", "/%0a/example.com",
+                                    "/%5Cexample.com", "//example.com", "https://example.com/",
+                                    "/%20/example.com"])
+def test_the_language_switch_never_redirects_off_site(app, client, prop, target):
+    response = client.get(f"/community/language/zh?next={target}")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/community/login"
