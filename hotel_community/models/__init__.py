@@ -7,10 +7,12 @@ from hotel_community.models.community import (
     Reaction, Report,
 )
 from hotel_community.models.pms import ApiKey, PmsEvent
+from hotel_community.models.shop import Placement, Product, ProductPhoto
 from hotel_community.models.staff import StaffUser
 
 __all__ = [
     "ApiKey", "Block", "Connection", "ConnectionStatus", "Group", "GroupKind", "GuestIdentity",
-    "Interest", "Member", "MemberInterest", "Membership", "PmsEvent", "Post", "PostKind",
-    "Profile", "Property", "Reaction", "Report", "StaffUser", "Stay", "StayGuest", "StayStatus",
+    "Interest", "Member", "MemberInterest", "Membership", "Placement", "PmsEvent", "Post",
+    "PostKind", "Product", "ProductPhoto", "Profile", "Property", "Reaction", "Report",
+    "StaffUser", "Stay", "StayGuest", "StayStatus",
 ]
