@@ -26,12 +26,13 @@ bench-feed: $(BIN)/.installed
 	$(BIN)/python bench/feed.py
 
 # Browser tests drive Debian's chromium (with a Chinese font for readable
-# screenshots); install it when missing and we may.
+# screenshots); the label tests render PDFs with poppler's pdftoppm. Install
+# them when missing and we may.
 chromium:
-	@if [ -x /usr/bin/chromium ]; then :; \
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/pdftoppm ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
-	else echo "note: /usr/bin/chromium missing; browser tests will skip (apt-get install chromium)"; fi
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei poppler-utils >/dev/null; \
+	else echo "note: chromium or pdftoppm missing; browser and label PDF tests will skip (apt-get install chromium poppler-utils)"; fi
 
 # Re-extract and compile the guest pages' translations after changing strings.
 translations: $(BIN)/.installed

@@ -141,6 +141,32 @@ def pms_reconcile(code: str, in_house_file: Path) -> None:
     click.echo(report.summary())
 
 
+@community_cli.command("labels")
+@click.option("--property", "code", required=True, help="The property's code.")
+@click.option("--product", "sku", help="Only this product (its SKU).")
+@click.option("--location", "location_prefix", help="Only rooms or places starting with this.")
+@click.option("--base-url", required=True,
+              help="Where guests reach the site, e.g. https://hotel.example (QR codes point there).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@_fail_on_domain_error
+def labels_pdf(code: str, sku: str | None, location_prefix: str | None, base_url: str,
+               out: Path) -> None:
+    """Write an A4 PDF of shelf labels (3 x 8 a page) with the placements' QR codes."""
+    from hotel_community.services import labels
+
+    chosen = labels.selection(properties.get_property(code), sku=sku,
+                              location_prefix=location_prefix)
+    try:
+        labels.url_builder(base_url)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--base-url") from exc
+    with out.open("wb") as file, click.progressbar(
+            length=labels.count(chosen), label="Drawing labels", show_pos=True) as bar:
+        pages = labels.label_pdf(chosen, base_url, file,
+                                 progress=lambda done, total: bar.update(done - bar.pos))
+    click.echo(f"Wrote {bar.pos} labels on {pages} page{'' if pages == 1 else 's'} to {out}.")
+
+
 @community_cli.command("plugins")
 def plugins_list() -> None:
     """List the loaded plugins and what they provide."""

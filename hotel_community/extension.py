@@ -143,4 +143,8 @@ def _blueprint() -> Blueprint:
     root.register_blueprint(health.bp, url_prefix="/staff/health")
     from hotel_community.views import people
     root.register_blueprint(people.bp, url_prefix="/people")
+    from hotel_community.views import products
+    root.register_blueprint(products.bp, url_prefix="/staff/products")
+    from hotel_community.views import shop; root.register_blueprint(shop.bp)  # noqa: E702
+    from hotel_community.views import labels; root.register_blueprint(labels.bp, url_prefix="/staff/labels")  # noqa: E702,E501
     return root

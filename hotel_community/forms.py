@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField, DateField, EmailField, FieldList, Form, FormField, HiddenField, PasswordField,
-    SelectField, SelectMultipleField, StringField, TextAreaField,
+    RadioField, SelectField, SelectMultipleField, StringField, TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
@@ -124,3 +124,19 @@ class ReportForm(FlaskForm):
 
     reason = TextAreaField(_l("What is wrong?"),
                            validators=[DataRequired(), Length(min=3, max=500)])
+
+
+class ShopOrderForm(FlaskForm):
+    """Scan to buy: quantity, delivery and, for shipping home, the address.
+
+    The view sets the quantity and delivery choices the product and the guest allow.
+    """
+
+    quantity = SelectField(_l("Quantity"), coerce=int)
+    delivery = RadioField(_l("How would you like to get it?"), validators=[DataRequired()])
+    ship_name = StringField(_l("Recipient's name"), validators=[Optional(), Length(max=200)])
+    ship_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    ship_address = TextAreaField(_l("Street address"), validators=[Optional(), Length(max=500)])
+    ship_city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
+    ship_postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=20)])
+    ship_country = StringField(_l("Country"), validators=[Optional(), Length(max=100)])

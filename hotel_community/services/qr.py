@@ -29,6 +29,11 @@ def qr_png(data: str, box_size: int = 8) -> bytes:
     return buffer.getvalue()
 
 
+def qr_matrix(data: str) -> list[list[bool]]:
+    """The modules, dark = True, row by row from the top, quiet zone included (for PDFs)."""
+    return _code(data).get_matrix()
+
+
 def qr_terminal(data: str) -> str:
     """The code drawn with block characters, for a terminal."""
     buffer = io.StringIO()
