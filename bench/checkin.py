@@ -646,10 +646,13 @@ def run(args: argparse.Namespace, database_url: str, servers: list[Server],
     return 0
 
 
-def _terminate(signum: int, frame: Any) -> None:
-    raise SystemExit(128 + signum)  # so the servers stop and the database is dropped
+def stop_cleanly_on_sigterm() -> None:
+    """A SIGTERM ends the run like an error: the servers stop and the database is dropped."""
+    def terminate(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, terminate)
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, _terminate)
+    stop_cleanly_on_sigterm()
     sys.exit(main())

@@ -51,12 +51,11 @@ import argparse
 import os
 import random
 import re
-import signal
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 from urllib.parse import urlsplit
 
 import requests
@@ -64,8 +63,7 @@ import sqlalchemy as sa
 
 from checkin import (  # bench/ is on sys.path when this file runs
     DEFAULT_SERVER, LoadResult, Measured, Server, StatementCounter, analyze, in_fresh_database,
-    log,
-    rows_examined, run_cli, start_gunicorn, wait_ready,
+    log, rows_examined, run_cli, start_gunicorn, stop_cleanly_on_sigterm, wait_ready,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -428,10 +426,6 @@ def run(args: argparse.Namespace, database_url: str, servers: list[Server],
     return 0
 
 
-def _terminate(signum: int, frame: Any) -> None:
-    raise SystemExit(128 + signum)  # so the servers stop and the database is dropped
-
-
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, _terminate)
+    stop_cleanly_on_sigterm()
     sys.exit(main())
