@@ -495,16 +495,23 @@ def in_fresh_database(args: argparse.Namespace, run: Callable[..., int]) -> int:
         tmp.rmdir()
 
 
-def run(args: argparse.Namespace, database_url: str, servers: list[Server],
-        engines: list[sa.Engine], tmp: Path) -> int:
-    # The in-process apps below and the gunicorn children read the same variable.
+def migrate_with_property(database_url: str, code: str, name: str) -> dict[str, str]:
+    """Migrate the database and create a property, through the CLI; returns the env used.
+
+    The in-process apps and the gunicorn children read the same variable.
+    """
     os.environ["FLASK_SQLALCHEMY_DATABASE_URI"] = database_url
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-
     log("migrating: flask --app hotel_community.demo community db upgrade")
     run_cli(env, "db", "upgrade")
-    run_cli(env, "property", "create", "--code", HTTP_PROPERTY, "--name", "Bench Hotel",
+    run_cli(env, "property", "create", "--code", code, "--name", name,
             "--timezone", "Asia/Shanghai", "--currency", "CNY")
+    return env
+
+
+def run(args: argparse.Namespace, database_url: str, servers: list[Server],
+        engines: list[sa.Engine], tmp: Path) -> int:
+    env = migrate_with_property(database_url, HTTP_PROPERTY, "Bench Hotel")
     created = dict(line.split(": ", 1) for line in
                    run_cli(env, "api-key", "create", "--property", HTTP_PROPERTY,
                            "--label", "bench").splitlines() if ": " in line)

@@ -63,7 +63,7 @@ import sqlalchemy as sa
 
 from checkin import (  # bench/ is on sys.path when this file runs
     DEFAULT_SERVER, LoadResult, Measured, Server, StatementCounter, analyze, in_fresh_database,
-    log, rows_examined, run_cli, start_gunicorn, stop_cleanly_on_sigterm, wait_ready,
+    log, migrate_with_property, rows_examined, start_gunicorn, stop_cleanly_on_sigterm, wait_ready,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -306,12 +306,7 @@ def check_in_viewer(app) -> tuple[int, int, str]:
 
 def run(args: argparse.Namespace, database_url: str, servers: list[Server],
         engines: list[sa.Engine], tmp: Path) -> int:
-    os.environ["FLASK_SQLALCHEMY_DATABASE_URI"] = database_url
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    log("migrating: flask --app hotel_community.demo community db upgrade")
-    run_cli(env, "db", "upgrade")
-    run_cli(env, "property", "create", "--code", PROPERTY, "--name", "Feed Hotel",
-            "--timezone", "Asia/Shanghai", "--currency", "CNY")
+    env = migrate_with_property(database_url, PROPERTY, "Feed Hotel")
 
     from hotel_community import demo
 

@@ -133,3 +133,30 @@ def check_in_by_hand(prop: Any, room: str, *guests: tuple[str, ...], reservation
                                    language=g[2] if len(g) > 2 else None, primary=i == 0)
                      for i, g in enumerate(guests)))
     return apply_staff_change(prop, snapshot).stay
+
+
+def member_stay(member: Any) -> Any:
+    """The member's latest stay."""
+    from sqlalchemy import select
+
+    from hotel_community.database import session
+    from hotel_community.models import Stay, StayGuest
+
+    return session.scalar(select(Stay).join(StayGuest, StayGuest.stay_id == Stay.id)
+                          .where(StayGuest.member_id == member.id)
+                          .order_by(Stay.id.desc()).limit(1))
+
+
+def signed_in(app: Any, member: Any, stay: Any = None) -> Any:
+    """A fresh test client signed in with the member's access link (their latest stay)."""
+    from urllib.parse import urlsplit
+
+    from flask import current_app
+
+    from hotel_community.services import access
+
+    with current_app.test_request_context():
+        path = urlsplit(access.access_url(member, stay or member_stay(member))).path
+    client = app.test_client()
+    assert client.get(path).status_code == 302
+    return client

@@ -20,7 +20,7 @@ from hotel_community.services.checkin import (
     GuestSnapshot, StaySnapshot, apply_staff_change, snapshot_of,
 )
 from hotel_community.services.properties import create_property, groups_by_kind
-from tests.factories import check_in_by_hand
+from tests.factories import check_in_by_hand, member_stay
 
 _rooms = iter(range(100, 10_000))
 
@@ -73,11 +73,6 @@ def check_out(member) -> None:
     session.expire_all()
 
 
-def member_stay(member):
-    from hotel_community.models import Stay, StayGuest
-    return session.scalar(sa.select(Stay).join(StayGuest, StayGuest.stay_id == Stay.id)
-                          .where(StayGuest.member_id == member.id)
-                          .order_by(Stay.id.desc()).limit(1))
 
 
 def connect(a, b, prop) -> Connection:

@@ -3,19 +3,17 @@ from __future__ import annotations
 
 import io
 import re
-from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
-from flask import current_app
 from PIL import Image
 
 from hotel_community.database import session, transaction, utcnow
 from hotel_community.models import Block, GroupKind, Member, Post, Profile, Reaction
-from hotel_community.services import access, community, feed, staff_desk
+from hotel_community.services import community, feed, staff_desk
 from hotel_community.services.properties import create_property, groups_by_kind
 from hotel_community.services.staff import create_staff
-from tests.factories import check_in_by_hand, csrf_token
+from tests.factories import signed_in, check_in_by_hand, csrf_token
 
 FEED = "/community/groups"
 
@@ -28,21 +26,8 @@ def guest_at(prop, room: str, first: str, last: str = "Guest", **stay) -> Member
     return check_in_by_hand(prop, room, (first, last), **stay).guests[0].member
 
 
-def signed_in(app, member: Member, stay=None):
-    """A browser of ``member``, signed in with their access link."""
-    stay = stay or member_stay(member)
-    with current_app.test_request_context():
-        path = urlsplit(access.access_url(member, stay)).path
-    client = app.test_client()
-    assert client.get(path).status_code == 302
-    return client
 
 
-def member_stay(member: Member):
-    from hotel_community.models import Stay, StayGuest
-
-    return session.scalar(sa.select(Stay).join(StayGuest).where(StayGuest.member_id == member.id)
-                          .order_by(Stay.id.desc()).limit(1))
 
 
 def stay_group(prop) -> int:

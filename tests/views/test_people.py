@@ -3,30 +3,22 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import url_for
 
 from hotel_community.database import session, transaction, utcnow
 from hotel_community.models import Block, Connection, ConnectionStatus, Member, Membership
-from hotel_community.services import access, connections, people
+from hotel_community.services import connections, people
 from hotel_community.services.properties import create_property
 from hotel_community.services.staff import create_staff
-from tests.factories import csrf_token
-from tests.services.test_people import check_out, guest, member_stay, stay_group
+from tests.factories import csrf_token, signed_in
+from tests.services.test_people import check_out, guest, stay_group
 
 PEOPLE = "/community/people"
 
 
-def sign_in(app, member: Member):
-    """A fresh client signed in with the member's access link."""
-    client = app.test_client()
-    with current_app.test_request_context():
-        path = urlsplit(access.access_url(member, member_stay(member))).path
-    assert client.get(path).status_code == 302
-    return client
 
 
 def html(response) -> str:
@@ -82,7 +74,7 @@ def test_who_is_here_shows_visible_guests_and_nothing_of_hidden_or_blocking_ones
                  home_city="Awaytown", interests=("Away Hobby",))
     connections.block(blocker.id, me.id)
     connections.block(me.id, blocked.id)
-    client = sign_in(app, me)
+    client = signed_in(app, me)
 
     page = html(client.get(f"{PEOPLE}/"))
     assert set(cards(page)) == {vera.id}  # suggested, and in who is here
@@ -107,7 +99,7 @@ def test_who_is_here_filters_by_interest_and_language(app, prop):
     me = guest(prop, "Mei")
     ann = guest(prop, "Ann", interests=("Hiking",), languages=("en",))
     bo = guest(prop, "Bo", interests=("Tea",), languages=("zh",))
-    client = sign_in(app, me)
+    client = signed_in(app, me)
     group = f"{PEOPLE}/groups/{stay_group(prop).id}"
 
     assert cards(html(client.get(f"{group}?interest=hiking"))) == [ann.id]
@@ -120,7 +112,7 @@ def test_who_is_here_pages_with_a_more_link(app, prop, monkeypatch):
     monkeypatch.setattr(people, "PAGE_SIZE", 2)
     me = guest(prop, "Mei")
     everyone = {guest(prop, f"P{n}").id for n in range(5)}
-    client = sign_in(app, me)
+    client = signed_in(app, me)
 
     url, seen = f"{PEOPLE}/groups/{stay_group(prop).id}", []
     while url:
@@ -134,14 +126,14 @@ def test_who_is_here_pages_with_a_more_link(app, prop, monkeypatch):
 def test_a_hidden_guest_is_asked_to_show_themselves_before_introductions(app, prop):
     me = guest(prop, "Mei", visible=False, interests=("Tea",))
     guest(prop, "Vera", interests=("Tea",))
-    page = html(sign_in(app, me).get(f"{PEOPLE}/"))
+    page = html(signed_in(app, me).get(f"{PEOPLE}/"))
     assert "Show yourself to get introductions" in page
     assert "You both like" not in page
 
 
 def test_the_group_pages_link_to_people(app, prop):
     me = guest(prop, "Mei")
-    client = sign_in(app, me)
+    client = signed_in(app, me)
     assert f'href="{PEOPLE}/"' in html(client.get("/community/group"))
     check_out(me)
     assert f'href="{PEOPLE}/"' in html(client.get("/community/group"))
@@ -153,7 +145,7 @@ def test_another_propertys_or_a_left_group_is_refused(app, prop):
     me = guest(prop, "Mei")
     other = create_property("OTHER", "Other Hotel", "Asia/Shanghai")
     guest(other, "Ines")
-    client = sign_in(app, me)
+    client = signed_in(app, me)
     response = client.get(f"{PEOPLE}/groups/{stay_group(other).id}")
     assert response.status_code == 403 and "Ines" not in response.get_data(as_text=True)
 
@@ -164,7 +156,7 @@ def test_another_propertys_or_a_left_group_is_refused(app, prop):
 
 def test_a_removed_member_is_refused(app, prop):
     me = guest(prop, "Mei")
-    client = sign_in(app, me)
+    client = signed_in(app, me)
     with transaction():
         session.scalar(sa.select(Membership).where(
             Membership.member_id == me.id, Membership.left_at.is_(None))).removed_at = utcnow()
@@ -176,7 +168,7 @@ def test_after_check_out_the_people_page_shows_the_alumni_community(app, prop):
     vera = guest(prop, "Vera")
     check_out(me)
     check_out(vera)
-    page = html(sign_in(app, me).get(f"{PEOPLE}/"))
+    page = html(signed_in(app, me).get(f"{PEOPLE}/"))
     assert "Members of the Test Hotel community" in page
     assert cards(page) == [vera.id]
 
@@ -187,7 +179,7 @@ def test_say_hello_accept_and_only_then_see_each_others_contact(app, prop):
     mei = guest(prop, "Mei", contact=("wechat", "mei_wechat_id"))
     vera = guest(prop, "Vera", contact=("email", "vera@example.com"))
     third = guest(prop, "Tom", contact=("phone", "+86 138 1111 2222"))
-    mei_client, vera_client, tom_client = (sign_in(app, m) for m in (mei, vera, third))
+    mei_client, vera_client, tom_client = (signed_in(app, m) for m in (mei, vera, third))
     contacts = ("mei_wechat_id", "vera@example.com")
 
     response = say_hello(mei_client, vera, stay_group(prop).id)
@@ -245,7 +237,7 @@ def test_staff_pages_never_show_the_contacts_guests_exchanged(app, client, prop)
 def test_saying_hello_back_connects_at_once(app, prop):
     mei, vera = guest(prop, "Mei"), guest(prop, "Vera")
     connections.say_hello(mei.id, vera.id, stay_group(prop).id)
-    client = sign_in(app, vera)
+    client = signed_in(app, vera)
     page = html(client.get(f"{PEOPLE}/"))
     assert "Say hello back" in html(client.get(f"{PEOPLE}/groups/{stay_group(prop).id}"))
     assert "Mei" not in page.split("data-suggestions")[1].split("<h2>")[0]  # not suggested
@@ -257,14 +249,14 @@ def test_saying_hello_back_connects_at_once(app, prop):
 def test_decline(app, prop):
     mei, vera = guest(prop, "Mei"), guest(prop, "Vera")
     request = connections.say_hello(mei.id, vera.id, stay_group(prop).id)
-    client = sign_in(app, vera)
+    client = signed_in(app, vera)
     response = post(client, f"{PEOPLE}/connections", f"{PEOPLE}/requests/{request.id}/decline")
     assert response.status_code == 302
     assert request_ids(html(client.get(f"{PEOPLE}/connections"))) == []
     session.expire_all()
     assert session.get(Connection, request.id).status is ConnectionStatus.declined
     # The one who asked is not told; they just cannot ask again.
-    page = html(sign_in(app, mei).get(f"{PEOPLE}/groups/{stay_group(prop).id}"))
+    page = html(signed_in(app, mei).get(f"{PEOPLE}/groups/{stay_group(prop).id}"))
     assert "You said hello" in page and "declined" not in page.lower()
 
 
@@ -282,7 +274,7 @@ def test_say_hello_is_refused_with_a_readable_page(app, prop, case):
         target = mei
     else:
         target = guest(create_property("OTHER", "Other Hotel", "Asia/Shanghai"), "Ines")
-    response = say_hello(sign_in(app, mei), target, group_id)
+    response = say_hello(signed_in(app, mei), target, group_id)
     assert response.status_code in (403, 404, 422)
     page = response.get_data(as_text=True)
     assert "Back to the community" in page and "Vera" not in page
@@ -292,7 +284,7 @@ def test_say_hello_is_refused_with_a_readable_page(app, prop, case):
 def test_every_post_needs_the_csrf_token(app, prop):
     mei, vera = guest(prop, "Mei"), guest(prop, "Vera")
     request = connections.say_hello(vera.id, mei.id, stay_group(prop).id)
-    client = sign_in(app, mei)
+    client = signed_in(app, mei)
     for action in (f"/hello/{vera.id}", f"/requests/{request.id}/accept", f"/block/{vera.id}",
                    f"/unblock/{vera.id}"):
         assert client.post(PEOPLE + action, data={"group": stay_group(prop).id}).status_code \
@@ -310,7 +302,7 @@ def test_connections_survive_check_out_and_say_where_and_when_they_met(app, prop
     connections.respond(vera.id, request.id, accept=True)
     with transaction():
         session.get(Connection, request.id).created_at = datetime(2026, 11, 12, 10, 0)
-    client = sign_in(app, mei)
+    client = signed_in(app, mei)
     check_out(mei)
     check_out(vera)
 
@@ -327,8 +319,8 @@ def test_block_from_the_card_then_unblock_from_the_list(app, prop):
     mei = guest(prop, "Mei", interests=("Tea",))
     vera = guest(prop, "Vera", "Visible", interests=("Tea",), home_city="Lisbon")
     connections.say_hello(vera.id, mei.id, stay_group(prop).id)
-    client = sign_in(app, mei)
-    vera_client = sign_in(app, vera)
+    client = signed_in(app, mei)
+    vera_client = signed_in(app, vera)
 
     response = post(client, f"{PEOPLE}/", f"{PEOPLE}/block/{vera.id}", {"next": f"{PEOPLE}/"})
     assert response.status_code == 302
@@ -351,7 +343,7 @@ def test_block_from_the_connection_list_ends_the_connection(app, prop):
     vera = guest(prop, "Vera", contact=("email", "vera@example.com"))
     request = connections.say_hello(mei.id, vera.id, stay_group(prop).id)
     connections.respond(vera.id, request.id, accept=True)
-    client, vera_client = sign_in(app, mei), sign_in(app, vera)
+    client, vera_client = signed_in(app, mei), signed_in(app, vera)
 
     response = post(client, f"{PEOPLE}/connections", f"{PEOPLE}/block/{vera.id}",
                     {"next": f"{PEOPLE}/connections"})
@@ -362,7 +354,7 @@ def test_block_from_the_connection_list_ends_the_connection(app, prop):
 
 def test_a_block_never_redirects_off_site(app, prop):
     mei, vera = guest(prop, "Mei"), guest(prop, "Vera")
-    response = post(sign_in(app, mei), f"{PEOPLE}/", f"{PEOPLE}/block/{vera.id}",
+    response = post(signed_in(app, mei), f"{PEOPLE}/", f"{PEOPLE}/block/{vera.id}",
                     {"next": "//evil.example/"})
     assert response.headers["Location"].endswith(f"{PEOPLE}/")
 
@@ -371,7 +363,7 @@ def test_a_block_never_redirects_off_site(app, prop):
 
 def test_places_lists_the_hotels_with_links_to_their_communities(app, prop):
     me = guest(prop, "Mei")
-    page = html(sign_in(app, me).get(f"{PEOPLE}/places"))
+    page = html(signed_in(app, me).get(f"{PEOPLE}/places"))
     group_id = stay_group(prop).id
     assert "Test Hotel" in page and "Staying now" in page
     assert f'href="/community/groups/{group_id}/"' in page

@@ -2,29 +2,19 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 import pytest
-from flask import current_app, url_for
+from flask import url_for
 from sqlalchemy import event
 
 from hotel_community.database import session
-from hotel_community.models import Member
-from hotel_community.services import access
-from tests.factories import check_in_by_hand
-from tests.services.test_people import check_out, member_stay
+from tests.factories import check_in_by_hand, signed_in
+from tests.services.test_people import check_out
 from tests.services.test_shop import make_product, member_of, place
 
 DISABLED_BUTTON = re.compile(r"<button[^>]*disabled[^>]*>\s*Ordering opens soon\s*</button>")
 
 
-def sign_in(app, member: Member):
-    """A fresh client signed in with the member's access link."""
-    client = app.test_client()
-    with current_app.test_request_context():
-        path = urlsplit(access.access_url(member, member_stay(member))).path
-    assert client.get(path).status_code == 302
-    return client
 
 
 def page_of(client, placement, **headers) -> str:
@@ -69,7 +59,7 @@ def test_the_page_is_mobile_first_and_in_the_browsers_language(app, client, prop
 def test_the_guest_in_that_room_can_take_the_one_in_the_room_in_their_language(app, prop):
     placement = place(make_product(prop, stock=2), "1204")
     guest = member_of(check_in_by_hand(prop, "1204", ("Mei", "Chen", "zh")))
-    page = page_of(sign_in(app, guest), placement)
+    page = page_of(signed_in(app, guest), placement)
     assert delivery_options(page) == ["take_from_room", "bring_to_room", "desk_pickup", "ship_home"]
     assert "真丝枕头" in page and "¥129.99" in page  # the guest's language, not the browser's
     assert re.findall(r'<option[^>]*value="(\d+)"', page) == ["1", "2"]
@@ -87,7 +77,7 @@ def test_only_the_guest_in_house_in_that_room_may_take_the_one_in_the_room(app, 
                                            ("Tom", "Lee")))
         if who == "checked out":
             check_out(guest)
-        client = sign_in(app, guest)
+        client = signed_in(app, guest)
     options = delivery_options(page_of(client, placement))
     assert "take_from_room" not in options
     assert options[-2:] == ["desk_pickup", "ship_home"]
@@ -126,11 +116,11 @@ def test_staff_entered_text_is_escaped(app, client, prop):
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
 
 
-@pytest.mark.parametrize("signed_in", [False, True])
-def test_the_page_costs_a_fixed_number_of_statements(app, prop, signed_in):
+@pytest.mark.parametrize("as_guest", [False, True])
+def test_the_page_costs_a_fixed_number_of_statements(app, prop, as_guest):
     engine = app.extensions["sqlalchemy"].engine
     guest = member_of(check_in_by_hand(prop, "1204", ("Mei", "Chen")))
-    client = sign_in(app, guest) if signed_in else app.test_client()
+    client = signed_in(app, guest) if as_guest else app.test_client()
 
     def statements(placement) -> int:
         code = placement.code
@@ -151,4 +141,4 @@ def test_the_page_costs_a_fixed_number_of_statements(app, prop, signed_in):
     assert statements(placements[0]) == one
     assert statements(place(many, "1204")) == one
     # the placement with its product and property, its photos; the guest, their rooms
-    assert one == (4 if signed_in else 2)
+    assert one == (4 if as_guest else 2)
