@@ -44,5 +44,15 @@ class Conflict(CommunityError):
     status, code = 409, "conflict"
 
 
+class SoldOut(Conflict):
+    code = "sold_out"
+
+
+class PaymentProviderError(CommunityError):
+    """The payment system refused or could not be reached; nothing was charged."""
+
+    status, code = 502, "payment_provider_error"
+
+
 class ServiceUnavailable(CommunityError):
     status, code = 503, "service_unavailable"

@@ -11,7 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from babel import Locale
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import Babel, Domain
 
 from hotel_community.settings import config_value
@@ -57,4 +57,7 @@ def activate(locale: str) -> None:
 
 
 def _browser_locale() -> str | None:
+    """Outside a request (the CLI, a worker) messages are in the default language."""
+    if not has_request_context():
+        return None
     return request.accept_languages.best_match(config_value("LOCALES"))

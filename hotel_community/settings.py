@@ -81,6 +81,35 @@ WORD_FILTER: tuple[str, ...] = ()
 #: counted from the stored requests so every worker agrees.
 HELLO_RATE_LIMIT = "20 per day"
 
+#: How long an order waiting for an online payment holds its stock (a payment
+#: provider may set its own hold, e.g. pay at the desk holds for a day).
+ORDER_HOLD = timedelta(minutes=30)
+
+#: Stripe secret key (``sk_...``). Without it the Stripe payment provider is not offered.
+STRIPE_SECRET_KEY: str | None = None
+
+#: Stripe publishable key (``pk_...``), used by Stripe.js on the payment page.
+STRIPE_PUBLISHABLE_KEY: str | None = None
+
+#: Signing secret of the Stripe webhook endpoint (``whsec_...``); webhooks
+#: whose ``Stripe-Signature`` does not verify with it are refused.
+STRIPE_WEBHOOK_SECRET: str | None = None
+
+#: Base URL of the Stripe API (tests point it at a local fake Stripe server).
+STRIPE_API_BASE = "https://api.stripe.com"
+
+#: URL of Stripe.js loaded by the payment page.
+STRIPE_JS_URL = "https://js.stripe.com/v3/"
+
+#: Payment method types offered through Stripe.
+STRIPE_PAYMENT_METHOD_TYPES: tuple[str, ...] = ("card", "wechat_pay", "alipay")
+
+#: Attempts to post a room charge to the PMS folio before it goes to the front desk's queue.
+ROOM_CHARGE_MAX_ATTEMPTS = 5
+
+#: Wait before the first retry of a failed room charge; it doubles with each attempt.
+ROOM_CHARGE_RETRY_DELAY = timedelta(minutes=1)
+
 REQUIRED = ("SECRET_KEY",)
 DEFAULTS: dict[str, Any] = {
     name: value

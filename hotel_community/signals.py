@@ -32,3 +32,19 @@ member_moved_room = _signals.signal("member-moved-room")
 #: in-house stay's guest list (``status`` is then ``"removed"``). Keyword
 #: arguments: ``member``, ``stay``, ``property``, ``status``.
 member_stay_ended = _signals.signal("member-stay-ended")
+
+#: An order was paid (online, charged to the room, or at the desk). Keyword
+#: arguments: ``order``, ``property``.
+order_paid = _signals.signal("order-paid")
+
+#: A paid order was handed over (delivered, picked up, shipped). Keyword
+#: arguments: ``order``, ``property``.
+order_fulfilled = _signals.signal("order-fulfilled")
+
+#: An order was cancelled (by staff, or its payment failed or expired) and its
+#: stock released. Keyword arguments: ``order``, ``property``.
+order_cancelled = _signals.signal("order-cancelled")
+
+#: Money was given back on an order. Keyword arguments: ``order``,
+#: ``property``, ``amount`` (minor units).
+order_refunded = _signals.signal("order-refunded")

@@ -132,6 +132,12 @@ def backend(database_url: str) -> str:
 
 
 @pytest.fixture
+def postgresql_only(backend: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL's row locks; SQLite serializes them")
+
+
+@pytest.fixture
 def client(app: Flask):
     return app.test_client()
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, datetime, timedelta, timezone
+import threading
 from itertools import count
-from typing import Any
+from typing import Any, Callable
 
 
+from hotel_community.database import session, transaction
+from hotel_community.models import Placement, Product, ProductPhoto
 from hotel_community.services.api_keys import KEY_HEADER, SIGNATURE_HEADER, sign
 
 _ids = count(1)
@@ -160,3 +163,59 @@ def signed_in(app: Any, member: Any, stay: Any = None) -> Any:
     client = app.test_client()
     assert client.get(path).status_code == 302
     return client
+
+
+def run_at_once(app: Any, calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run each call in its own thread, app context and database connection, all
+    released at the same moment; the results (or exceptions) in order."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def work(index: int, call: Callable[[], Any]) -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=30)
+                results[index] = call()
+            except Exception as exc:  # returned to the test, which reports it
+                results[index] = exc
+
+    threads = [threading.Thread(target=work, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a worker hung"
+    return results
+
+
+# --- shop ----------------------------------------------------------------------------------------
+
+_codes = iter(range(10_000, 99_999))
+
+
+def make_product(prop, *, name_en: str = "Silk pillow", name_zh: str = "真丝枕头",
+                 description_en: str = "Slept on it? Take it home.", description_zh: str = "",
+                 price: int = 12999, currency: str = "CNY", stock: int = 20, active: bool = True,
+                 photos: int = 1) -> Product:
+    with transaction():
+        product = Product(property_id=prop.id, sku=f"SKU-{next(_codes)}", name_en=name_en,
+                          name_zh=name_zh, description_en=description_en,
+                          description_zh=description_zh, price=price, currency=currency,
+                          stock=stock, active=active)
+        product.photos = [ProductPhoto(photo=f"photo{n}.jpg", position=n) for n in range(photos)]
+        session.add(product)
+    return product
+
+
+def place(product: Product, location: str = "1204", *, is_room: bool = True,
+          active: bool = True, code: str | None = None) -> Placement:
+    with transaction():
+        placement = Placement(code=code or f"c{next(_codes)}", property_id=product.property_id,
+                              product_id=product.id, location=location, is_room=is_room,
+                              active=active)
+        session.add(placement)
+    return placement
+
+
+def member_of(stay):
+    return stay.guests[0].member

@@ -8,11 +8,15 @@ from hotel_community.models.community import (
 )
 from hotel_community.models.pms import ApiKey, PmsEvent
 from hotel_community.models.shop import Placement, Product, ProductPhoto
+from hotel_community.models.orders import (
+    Order, OrderEvent, OrderStatus, RoomCharge, RoomChargeStatus,
+)
 from hotel_community.models.staff import StaffUser
 
 __all__ = [
     "ApiKey", "Block", "Connection", "ConnectionStatus", "Group", "GroupKind", "GuestIdentity",
-    "Interest", "Member", "MemberInterest", "Membership", "Placement", "PmsEvent", "Post",
-    "PostKind", "Product", "ProductPhoto", "Profile", "Property", "Reaction", "Report",
+    "Interest", "Member", "MemberInterest", "Membership", "Order", "OrderEvent", "OrderStatus",
+    "Placement", "PmsEvent", "Post", "PostKind", "Product", "ProductPhoto", "Profile", "Property",
+    "Reaction", "Report", "RoomCharge", "RoomChargeStatus",
     "StaffUser", "Stay", "StayGuest", "StayStatus",
 ]

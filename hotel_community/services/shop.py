@@ -103,18 +103,27 @@ def stock_of(stock: int) -> tuple[str, str]:
     return "in_stock", _("In stock")
 
 
-def rooms_in_house(member: Member | None, property_id: int) -> list[str]:
-    """The rooms the member is in house in now at the property (usually one, or none)."""
+def in_house_stays(member: Member | None, property_id: int) -> list[Stay]:
+    """The stays the member is in house on now at the property (usually one, or none)."""
     if member is None:
         return []
     return list(session.scalars(
-        select(Stay.room).join(StayGuest, StayGuest.stay_id == Stay.id)
+        select(Stay).join(StayGuest, StayGuest.stay_id == Stay.id)
         .where(StayGuest.member_id == member.id, Stay.property_id == property_id,
                Stay.status == StayStatus.in_house, Stay.room.is_not(None))
         .order_by(Stay.id)))
 
 
-def delivery_choices(placement: Placement, member: Member | None) -> list[str]:
+def stay_for_delivery(stays: list[Stay], placement: Placement, delivery: str) -> Stay | None:
+    """The stay an order belongs to: the one in the placement's room when taking
+    that item, else the guest's (first) in-house stay."""
+    if delivery == TAKE_FROM_ROOM:
+        return next((stay for stay in stays if _room_key(stay.room) == _room_key(placement.location)),
+                    None)
+    return stays[0] if stays else None
+
+
+def delivery_choices(placement: Placement, stays: list[Stay]) -> list[str]:
     """How the guest can get the item, most immediate first.
 
     Taking the one in the room is only for the guest in house in that very
@@ -124,7 +133,12 @@ def delivery_choices(placement: Placement, member: Member | None) -> list[str]:
     """
     if placement.product.stock <= 0:
         return []
-    rooms = {_room_key(room) for room in rooms_in_house(member, placement.property_id)}
+    return delivery_options(placement, stays)
+
+
+def delivery_options(placement: Placement, stays: list[Stay]) -> list[str]:
+    """The deliveries open to the guest, stock aside (an order re-checks the stock itself)."""
+    rooms = {_room_key(stay.room) for stay in stays}
     choices = []
     if placement.is_room and _room_key(placement.location) in rooms:
         choices.append(TAKE_FROM_ROOM)

@@ -23,7 +23,7 @@ from hotel_community.schemas.pms import (
     PmsEventSchema,
     StayOutSchema,
 )
-from hotel_community.services import api_keys, checkin, properties
+from hotel_community.services import api_keys, checkin, orders, properties
 
 bp = Blueprint("api", __name__)
 
@@ -103,6 +103,22 @@ def pms_vendor_webhook(adapter_name: str) -> Response:
     outcomes = [checkin.apply_event(prop, event, {"source": adapter_name})
                 for event in adapter.events_from_webhook(request, prop)]
     return jsonify({"events": EVENT_RESULTS.dump(outcomes)})
+
+
+@bp.post("/payments/<provider_name>/webhook")
+def payment_webhook(provider_name: str) -> Response:
+    """A payment provider's webhook (Stripe's ``payment_intent.*`` events).
+
+    The provider verifies the signature; each update is applied exactly once,
+    so the provider may deliver it as often as it likes.
+    """
+    provider = state().plugins.payment_providers.get(provider_name)
+    if provider is None:
+        raise NotFound(f"No payment provider named {provider_name!r} is installed.")
+    updates = provider.webhook_updates(request)
+    applied = [orders.apply_payment_update(provider_name, update) for update in updates]
+    return jsonify({"received": len(updates),
+                    "orders": [order.id for order in applied if order is not None]})
 
 
 @bp.get("/stays/<reservation_id>")

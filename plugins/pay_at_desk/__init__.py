@@ -1,18 +1,25 @@
-"""Pay at the front desk: the order waits for the clerk to take the money."""
+"""Pay at the front desk: the order waits, with its stock held, for the clerk to take the money."""
 from __future__ import annotations
 
-from typing import Any
+from datetime import timedelta
 
-from hotel_community.hookspecs import PaymentProvider, hookimpl
+from hotel_community.hookspecs import PaymentProvider, PaymentStart, hookimpl
+from hotel_community.i18n import lazy_gettext as _l
+from hotel_community.models import Order
 
 
 class PayAtDesk(PaymentProvider):
     name = "pay_at_desk"
-    label = "Pay at the front desk"
+    label = _l("Pay at the front desk")
+    #: Long enough to come down to the desk today.
+    hold = timedelta(hours=24)
 
-    def start_payment(self, payment: dict[str, Any]) -> dict[str, Any]:
-        return {"status": "pending", "instructions": "Please pay at the front desk.",
-                "reference": payment["reference"]}
+    def start_payment(self, order: Order) -> PaymentStart:
+        return PaymentStart(status="pending")
+
+    def refund(self, order: Order, amount: int, idempotency_key: str) -> str:
+        """The clerk gives the money back in person; the history records who did."""
+        return f"desk-{idempotency_key}"
 
 
 @hookimpl

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import random
-import threading
 from contextlib import ExitStack, contextmanager
 from datetime import date
 from typing import Any, Iterator
@@ -16,7 +15,7 @@ from hotel_community.database import session
 from hotel_community.models import GuestIdentity, Member, Membership, PmsEvent, Stay, StayStatus
 from hotel_community.services import checkin
 from hotel_community.services.properties import create_property, get_property
-from tests.factories import community_state, event, guest, load_event
+from tests.factories import community_state, event, guest, load_event, run_at_once
 
 
 def apply(prop, **kwargs: Any) -> checkin.Outcome:
@@ -461,32 +460,10 @@ def test_a_replay_of_duplicated_late_and_out_of_order_events_ends_like_the_order
 
 def _run_concurrently(app, payloads: list[dict[str, Any]]) -> list[Any]:
     """Apply each payload in its own thread and app context, all released at once."""
-    barrier = threading.Barrier(len(payloads))
-    results: list[Any] = [None] * len(payloads)
+    def apply(payload: dict[str, Any]):
+        return lambda: checkin.apply_event(get_property(payload["property"]), load_event(payload)).result
 
-    def work(index: int, payload: dict[str, Any]) -> None:
-        with app.app_context():
-            try:
-                prop = get_property(payload["property"])
-                stay_event = load_event(payload)
-                barrier.wait(timeout=30)
-                results[index] = checkin.apply_event(prop, stay_event).result
-            except Exception as exc:  # reported below, with the thread's error
-                results[index] = exc
-
-    threads = [threading.Thread(target=work, args=(i, p)) for i, p in enumerate(payloads)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung"
-    return results
-
-
-@pytest.fixture
-def postgresql_only(backend):
-    if backend != "postgresql":
-        pytest.skip("concurrent writers need PostgreSQL's row locks; SQLite serializes them")
+    return run_at_once(app, [apply(payload) for payload in payloads])
 
 
 @pytest.mark.usefixtures("postgresql_only")

@@ -4,44 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from hotel_community.database import session, transaction
+from hotel_community.database import session
 from hotel_community.errors import NotFound
-from hotel_community.models import Placement, Product, ProductPhoto
+from hotel_community.models import Placement
 from hotel_community.services import products, shop
 from hotel_community.services.properties import create_property
-from tests.factories import check_in_by_hand
+from tests.factories import check_in_by_hand, make_product, member_of, place
 from tests.services.test_people import check_out
-
-_codes = iter(range(10_000, 99_999))
-
-
-def make_product(prop, *, name_en: str = "Silk pillow", name_zh: str = "真丝枕头",
-                 description_en: str = "Slept on it? Take it home.", description_zh: str = "",
-                 price: int = 12999, currency: str = "CNY", stock: int = 20, active: bool = True,
-                 photos: int = 1) -> Product:
-    with transaction():
-        product = Product(property_id=prop.id, sku=f"SKU-{next(_codes)}", name_en=name_en,
-                          name_zh=name_zh, description_en=description_en,
-                          description_zh=description_zh, price=price, currency=currency,
-                          stock=stock, active=active)
-        product.photos = [ProductPhoto(photo=f"photo{n}.jpg", position=n) for n in range(photos)]
-        session.add(product)
-    return product
-
-
-def place(product: Product, location: str = "1204", *, is_room: bool = True,
-          active: bool = True, code: str | None = None) -> Placement:
-    with transaction():
-        placement = Placement(code=code or f"c{next(_codes)}", property_id=product.property_id,
-                              product_id=product.id, location=location, is_room=is_room,
-                              active=active)
-        session.add(placement)
-    return placement
-
-
-def member_of(stay):
-    return stay.guests[0].member
-
 
 def view(app, placement: Placement, locale: str = "en") -> shop.ProductView:
     with app.test_request_context():
@@ -137,7 +106,8 @@ EVERYONE = [shop.DESK_PICKUP, shop.SHIP_HOME]
 
 def choices(placement: Placement, member) -> list[str]:
     session.expire_all()
-    return shop.delivery_choices(shop.placement_for_code(placement.code), member)
+    found = shop.placement_for_code(placement.code)
+    return shop.delivery_choices(found, shop.in_house_stays(member, found.property_id))
 
 
 def test_the_guest_in_house_in_that_room_can_take_the_one_in_the_room(app, prop):

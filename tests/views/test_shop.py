@@ -10,7 +10,7 @@ from sqlalchemy import event
 from hotel_community.database import session
 from tests.factories import check_in_by_hand, signed_in
 from tests.services.test_people import check_out
-from tests.services.test_shop import make_product, member_of, place
+from tests.factories import make_product, member_of, place
 
 DISABLED_BUTTON = re.compile(r"<button[^>]*disabled[^>]*>\s*Ordering opens soon\s*</button>")
 
