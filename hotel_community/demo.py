@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from hotel_community import HotelCommunity, migrations
 from hotel_community.database import session
-from hotel_community.models import GroupKind, Property, StaffUser, StayStatus
-from hotel_community.services import access, checkin, properties, qr, staff
+from hotel_community.models import GroupKind, Placement, Product, Property, StaffUser, StayStatus
+from hotel_community.services import access, checkin, products, properties, qr, staff
 from hotel_community.services.feed import announce
 from hotel_community.services.profiles import update_profile
 from hotel_community.services.properties import groups_by_kind
@@ -34,6 +34,12 @@ DEMO_GUESTS = [
     ("1207", "Hiroshi", "Tanaka", "en", "Osaka", ["ja", "en"], ["Photography", "Tea"]),
     ("1208", "Li", "Wang", "zh", "Shanghai", ["zh"], ["Hiking", "Food"]),
     ("1209", "Amara", "Okafor", "en", "Lagos", ["en", "fr"], ["Jazz", "Food"]),
+]
+#: What the rooms show and sell: SKU, English and Chinese names, price, stock.
+DEMO_PRODUCTS = [
+    ("PILLOW-SILK", "Silk pillow", "真丝枕头", "Mulberry silk, the one you slept on.", "389.00", 12),
+    ("PJ-COTTON", "Cotton pyjamas", "纯棉睡衣", "Soft, breathable, in the hotel's blue.", "268.00", 8),
+    ("CUP-CELADON", "Celadon teacup", "青瓷茶杯", "Hand-thrown in Longquan.", "88.00", 1),
 ]
 
 HOME = """<!doctype html><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -73,9 +79,13 @@ def demo_cli(base_url: str) -> None:
         stay = checkin.find_stay(prop, "DEMO-1204")
         link = access.access_url(stay.guests[0].member, stay)
         staff_url = url_for("hotel_community.staff.login", _external=True)
+        pillow = session.scalar(select(Placement.code).join(Placement.product).where(
+            Product.sku == DEMO_PRODUCTS[0][0], Placement.location == stay.room))
+        shop_url = url_for("hotel_community.shop.placement", code=pillow, _external=True)
     click.echo(f"\nStaff sign-in: {staff_url}\n  username {STAFF_USERNAME}  password {STAFF_PASSWORD}")
     click.echo(f"\nGuest link for {stay.guests[0].member.full_name}, room {stay.room}:\n  {link}\n")
     click.echo(qr.qr_terminal(link))
+    click.echo(f"The silk pillow's QR code in room {stay.room} opens:\n  {shop_url}\n")
 
 
 def _seed() -> Property:
@@ -97,7 +107,19 @@ def _seed() -> Property:
     announce("Front Desk", groups_by_kind(prop)[GroupKind.stay].id,
              "Welcome drinks tonight at 7 in the lobby bar: come and meet the other guests!",
              pinned=True)
+    _seed_shop(prop)
     return prop
+
+
+def _seed_shop(prop: Property) -> None:
+    """The showroom: every demo room shows every product, and the lobby shows the teacup."""
+    rooms = ", ".join(room for room, *_ in DEMO_GUESTS)
+    for sku, name_en, name_zh, description, price, stock in DEMO_PRODUCTS:
+        product = products.create_product(prop, products.ProductFields(
+            sku=sku, name_en=name_en, name_zh=name_zh, description_en=description,
+            price=price, stock=stock))
+        products.create_room_placements(product.id, rooms)
+    products.create_placement(product.id, "Lobby", is_room=False)
 
 
 app = create_app()

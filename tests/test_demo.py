@@ -41,5 +41,9 @@ def test_demo_init_seeds_a_hotel_and_prints_the_way_in(demo_app):
     people = client.get("/community/people/").get_data(as_text=True)
     assert "Oliver S." in people and "Hiking" in people  # suggested: they both like hiking
 
+    shop_link = re.search(r"http://127\.0\.0\.1:5000(/community/p/\S+)", first.output).group(1)
+    product = client.get(shop_link, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "真丝枕头" in product and "1204" in product  # Mei reads Chinese
+
     plugins = runner.invoke(args=["community", "plugins"])
     assert "pay_at_desk" in plugins.output
