@@ -1,4 +1,5 @@
-"""The baselines for ``bench/checkin.py`` and ``bench/feed.py``: a bare Flask + Flask-SQLAlchemy app.
+"""The baselines for ``bench/checkin.py``, ``bench/feed.py`` and ``bench/qr_page.py``: a bare
+Flask + Flask-SQLAlchemy app.
 
 ``POST /events`` takes the same JSON body as hotel-community's
 ``POST /community/api/v1/pms/events``, does one INSERT of one row into a tiny
@@ -9,6 +10,11 @@ domain logic: the floor that the extension's check-in is compared with.
 (the newest top-level posts with their authors and profiles, one SELECT) and
 renders them with Jinja's autoescape. No sign-in, no membership check, no
 replies, reactions or blocks: the floor of the feed page.
+
+``GET /p/<code>`` reads the same rows as a placement's product page (the
+placement by its code joined to its product and property, then the product's
+photos: two SELECTs) and renders them. No language, price formatting, stock
+wording, delivery choices or session: the floor of the page a QR code opens.
 
 Configured like the demo app, from ``FLASK_*`` environment variables
 (``FLASK_SQLALCHEMY_DATABASE_URI``). Served by the benchmark as
@@ -44,6 +50,19 @@ FEED_HTML = """<!doctype html><title>Feed</title><ol>{% for row in rows %}
 <li id="post-{{ row.id }}"><strong>{{ row.display_name or row.first_name }}</strong>
 <time>{{ row.created_at }}</time><p>{{ row.body }}</p></li>{% endfor %}</ol>"""
 
+PLACEMENT = text("""
+    SELECT pl.code, pl.location, pl.is_room, p.id AS product_id, p.name_en, p.description_en,
+           p.price, p.currency, p.stock, pr.name AS property_name
+    FROM hc_placement pl
+    JOIN hc_product p ON p.id = pl.product_id AND p.property_id = pl.property_id
+    JOIN hc_property pr ON pr.id = pl.property_id
+    WHERE pl.code = :code AND pl.active AND p.active""")
+PHOTOS = text("SELECT photo FROM hc_product_photo WHERE product_id = :id ORDER BY position, id")
+PLACEMENT_HTML = """<!doctype html><title>{{ row.name_en }}</title><header>{{ row.property_name }}</header>
+{% for photo in photos %}<img src="/media/{{ photo }}" alt="">{% endfor %}
+<h1>{{ row.name_en }}</h1><p>{{ row.currency }} {{ "%.2f"|format(row.price / 100) }}</p>
+<p>{{ row.location }}</p><p>{{ row.stock }} in stock</p><p>{{ row.description_en }}</p>"""
+
 
 class BareEvent(Base):
     __tablename__ = "bench_bare_event"
@@ -78,6 +97,14 @@ def create_app() -> Flask:
         before = request.args.get("before", 2**31 - 1, type=int)
         rows = db.session.execute(FEED_PAGE, {"group_id": group_id, "before": before}).all()
         return render_template_string(FEED_HTML, rows=rows)
+
+    @app.get("/p/<code>")
+    def placement(code: str):
+        row = db.session.execute(PLACEMENT, {"code": code}).one_or_none()
+        if row is None:
+            return "Not found", 404
+        photos = db.session.execute(PHOTOS, {"id": row.product_id}).scalars().all()
+        return render_template_string(PLACEMENT_HTML, row=row, photos=photos)
 
     return app
 

@@ -167,6 +167,54 @@ def labels_pdf(code: str, sku: str | None, location_prefix: str | None, base_url
     click.echo(f"Wrote {bar.pos} labels on {pages} page{'' if pages == 1 else 's'} to {out}.")
 
 
+@community_cli.group("orders")
+def orders_cli() -> None:
+    """The shop's orders."""
+
+
+@orders_cli.command("expire")
+@_fail_on_domain_error
+def orders_expire() -> None:
+    """Cancel orders whose payment hold ran out and put their stock back on sale.
+
+    Meant for cron, every few minutes (e.g. ``*/5 * * * * flask community
+    orders expire``). Without it a hold that ran out still counts against the
+    stock (the item may show as sold out) until someone tries to buy it.
+    """
+    from hotel_community.services import orders
+
+    expired = orders.expire_pending()
+    if not expired:
+        click.echo("No unpaid orders to expire.")
+        return
+    click.echo(f"Expired {expired} unpaid order{'' if expired == 1 else 's'}; "
+               "their stock is back on sale.")
+
+
+@community_cli.group("room-charges")
+def room_charges_cli() -> None:
+    """Charges to guests' rooms (the outbox to the PMS folios)."""
+
+
+@room_charges_cli.command("post")
+@click.option("--limit", default=1000, show_default=True, help="Post at most this many.")
+@_fail_on_domain_error
+def room_charges_post(limit: int) -> None:
+    """Post the due room charges to the PMS folios; retry failed ones, send the hopeless to the desk.
+
+    Meant for cron, every few minutes (e.g. ``*/5 * * * * flask community room-charges
+    post``); safe to run on several machines at once.
+    """
+    from hotel_community.database import utcnow
+    from hotel_community.services import room_charges
+
+    now = utcnow()
+    due = min(limit, room_charges.count_due(now))
+    with click.progressbar(length=due, label="Posting room charges", show_pos=True) as bar:
+        counts = room_charges.post_due(limit=due, now=now, on_each=lambda _outcome: bar.update(1))
+    click.echo(counts.summary())
+
+
 @community_cli.command("plugins")
 def plugins_list() -> None:
     """List the loaded plugins and what they provide."""

@@ -62,6 +62,8 @@ class HotelCommunity:
         rate_limit_posting(app, limiter)
         from hotel_community.cli import community_cli
         app.cli.add_command(community_cli)
+        from hotel_community.services import room_charges
+        room_charges.init_app(app)
 
     def staff_loader(self, loader: StaffLoader) -> StaffLoader:
         """Decorate a function that returns the signed-in staff user, or None.
@@ -147,4 +149,7 @@ def _blueprint() -> Blueprint:
     root.register_blueprint(products.bp, url_prefix="/staff/products")
     from hotel_community.views import shop; root.register_blueprint(shop.bp)  # noqa: E702
     from hotel_community.views import labels; root.register_blueprint(labels.bp, url_prefix="/staff/labels")  # noqa: E702,E501
+    from hotel_community.views import orders; root.register_blueprint(orders.bp)  # noqa: E702
+    from hotel_community.views import staff_orders; root.register_blueprint(staff_orders.bp, url_prefix="/staff/orders")  # noqa: E702,E501
+    from hotel_community.views import staff_room_charges; root.register_blueprint(staff_room_charges.bp, url_prefix="/staff/room-charges")  # noqa: E702,E501
     return root

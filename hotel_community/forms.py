@@ -12,7 +12,9 @@ from wtforms import (
     RadioField, SelectField, SelectMultipleField, StringField, TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired, InputRequired, Length, Optional, Regexp, ValidationError,
+)
 
 from hotel_community.i18n import lazy_gettext as _l
 
@@ -127,13 +129,20 @@ class ReportForm(FlaskForm):
 
 
 class ShopOrderForm(FlaskForm):
-    """Scan to buy: quantity, delivery and, for shipping home, the address.
+    """Scan to buy: quantity, delivery, way to pay and, for shipping home, the address.
 
-    The view sets the quantity and delivery choices the product and the guest allow.
+    The view sets the choices the product and the guest allow. They are not
+    checked here: the stock or the guest's stay may have changed since the
+    page was shown, and ``services.orders.place_order`` judges every choice
+    (sold out, not available, address missing) with a message of its own.
     """
 
-    quantity = SelectField(_l("Quantity"), coerce=int)
-    delivery = RadioField(_l("How would you like to get it?"), validators=[DataRequired()])
+    quantity = SelectField(_l("Quantity"), coerce=int, validate_choice=False,
+                           validators=[InputRequired()])
+    delivery = RadioField(_l("How would you like to get it?"), validate_choice=False,
+                          validators=[DataRequired()])
+    provider = RadioField(_l("How would you like to pay?"), validate_choice=False,
+                          validators=[DataRequired()])
     ship_name = StringField(_l("Recipient's name"), validators=[Optional(), Length(max=200)])
     ship_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     ship_address = TextAreaField(_l("Street address"), validators=[Optional(), Length(max=500)])

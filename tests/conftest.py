@@ -21,6 +21,7 @@ from flask_sqlalchemy import SQLAlchemy
 from hotel_community import HotelCommunity, migrations
 from hotel_community.database import Base
 from tests.factories import ApiClient
+from tests.stripe_server import localstripe, localstripe_server, stripe_config  # noqa: F401 (fixtures)
 
 POSTGRES_SERVER = os.environ.get("HOTEL_COMMUNITY_TEST_POSTGRES",
                                  "postgresql+psycopg://postgres@127.0.0.1:5432/test")

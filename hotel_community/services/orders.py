@@ -41,6 +41,7 @@ from hotel_community.settings import config_value
 
 GUEST = "guest"
 SYSTEM = "system"
+DESK_PROVIDER = "pay_at_desk"
 
 #: Statuses in which the guest has paid and the money is still (partly) held.
 PAID_STATUSES = (OrderStatus.paid, OrderStatus.fulfilled)
@@ -330,7 +331,9 @@ def fulfil(order_id: int, actor: str) -> Order:
 
 
 def record_desk_payment(order_id: int, actor: str) -> Order:
-    """The clerk took the money at the desk for a pending order."""
+    """The clerk took the money at the desk for an order the guest chose to pay there."""
+    if get_order(order_id).provider != DESK_PROVIDER:
+        raise Conflict(_l("Only orders to be paid at the front desk can be marked paid there."))
     if not mark_paid(order_id, actor, note="Paid at the front desk."):
         raise Conflict(_l("This order is not waiting for payment."))
     return get_order(order_id)
@@ -341,6 +344,10 @@ def cancel(order_id: int, actor: str) -> Order:
     if cancel_unpaid(order_id, actor):
         return get_order(order_id)
     order = get_order(order_id)
+    if order.status == OrderStatus.cancelled:
+        raise Conflict(_l("This order is already cancelled."))
+    if order.status == OrderStatus.refunded:
+        raise Conflict(_l("This order is already refunded."))
     if order.status != OrderStatus.paid:
         raise Conflict(_l("A fulfilled order cannot be cancelled; refund it instead."))
     refund(order_id, order.total - order.refunded, actor, restock=True, cancel_order=True)

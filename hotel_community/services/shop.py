@@ -7,15 +7,16 @@ need a room: those are offered only to a guest in house at the property.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from hotel_community.database import session
 from hotel_community.errors import NotFound
 from hotel_community.i18n import gettext as _
 from hotel_community.i18n import lazy_gettext as _l
-from hotel_community.models import Member, Placement, Product, Stay, StayGuest, StayStatus
+from hotel_community.models import Member, Order, Placement, Product, Stay, StayGuest, StayStatus
 from hotel_community.services.products import format_price
 from hotel_community.services.storage import photo_url
 
@@ -159,3 +160,32 @@ def delivery_label(choice: str) -> str:
 def _room_key(room: str) -> str:
     """Rooms compare as the front desk means them: "1204" and " 1204 " are one room."""
     return room.strip().casefold()
+
+
+def placements_to_reorder(orders: Sequence[Order]) -> dict[int, str]:
+    """Order id -> the code of a placement where its product can be bought again.
+
+    The order's own placement while it is on sale, else the product's first
+    placement on sale; none when the product is withdrawn. After check-out the
+    placement page offers the guest shipping home or the desk. At most two
+    statements, however many orders.
+    """
+    own_ids = {order.placement_id for order in orders if order.placement_id is not None}
+    own = dict(session.execute(_on_sale(Placement.id, Placement.code)
+                               .where(Placement.id.in_(own_ids))).all()) if own_ids else {}
+    others = {order.product_id for order in orders
+              if order.placement_id not in own and order.product_id is not None}
+    first = (select(func.min(Placement.id))
+             .where(Placement.product_id.in_(others), Placement.active.is_(True))
+             .group_by(Placement.product_id))
+    elsewhere = dict(session.execute(_on_sale(Placement.product_id, Placement.code)
+                                     .where(Placement.id.in_(first))).all()) if others else {}
+    codes = {order.id: own.get(order.placement_id) or elsewhere.get(order.product_id)
+             for order in orders}
+    return {order_id: code for order_id, code in codes.items() if code}
+
+
+def _on_sale(*columns) -> Select:
+    return (select(*columns).join(Placement.product)
+            .where(Placement.active.is_(True), Product.active.is_(True),
+                   Product.property_id == Placement.property_id))

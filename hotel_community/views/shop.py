@@ -1,11 +1,13 @@
-"""Scan to buy: the product page a placement's QR code opens, signed in or not, and its order form."""
+"""Scan to buy: the page a placement's QR code opens (signed in or not) and its order form."""
 from __future__ import annotations
 
 from flask import redirect, render_template, url_for
 from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
-from hotel_community.errors import CommunityError, PaymentProviderError, ValidationFailed
+from hotel_community.errors import (
+    CommunityError, PaymentProviderError, SoldOut, ValidationFailed,
+)
 from hotel_community.forms import ShopOrderForm
 from hotel_community.i18n import gettext as _
 from hotel_community.models import Member, Placement
@@ -33,12 +35,12 @@ def placement(code: str) -> Response | tuple[str, int]:
                                                            form.errors))
     try:
         order = orders.place_order(code, member, _order_request(form))
-    except (CommunityError, PaymentProviderError) as refused:
-        if refused.status >= 500:
-            refused = PaymentProviderError(_("The payment could not be started; nothing was "
-                                             "charged. Please try again or choose another way "
-                                             "to pay."))
+    except (SoldOut, ValidationFailed) as refused:
         return _page(found, member, form, refused)
+    except PaymentProviderError:  # the order's history keeps the provider's words
+        return _page(found, member, form, PaymentProviderError(_(
+            "The payment could not be started; nothing was charged. "
+            "Please try again or choose another way to pay.")))
     return redirect(url_for("hotel_community.orders.order", token=order.token), 303)
 
 
@@ -53,7 +55,8 @@ def _page(found: Placement, member: Member | None, form: ShopOrderForm,
     form.delivery.choices = [(choice, shop.delivery_label(choice)) for choice in choices]
     if refused is None and choices:
         form.delivery.data = choices[0]
-    stay = shop.stay_for_delivery(stays, found, form.delivery.data or "") or next(iter(stays), None)
+    stay = (shop.stay_for_delivery(stays, found, form.delivery.data or "")
+            or (stays[0] if stays else None))
     providers = orders.available_providers(found.property, stay)
     form.provider.choices = [(provider.name, str(provider.label)) for provider in providers]
     if refused is None and providers:

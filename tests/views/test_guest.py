@@ -394,7 +394,8 @@ CATALOG = Path(hotel_community.__file__).parent / "translations" / "zh" / "LC_ME
 
 
 def test_every_guest_string_has_a_chinese_translation_and_the_mo_is_compiled():
-    method_map = [("hotel_community/**.py", "python"), ("templates/**.html", "jinja2")]
+    method_map = [("hotel_community/**.py", "python"), ("plugins/**.py", "python"),
+                  ("templates/**.html", "jinja2")]
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None,
                 "_l": None, "lazy_ngettext": (1, 2), "_ln": (1, 2)}
     extracted = {message[2] if isinstance(message[2], str) else message[2][0]
