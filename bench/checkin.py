@@ -247,6 +247,18 @@ class LoadResult:
         return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
 
 
+def print_load(results: list[LoadResult], failures: list[str]) -> None:
+    """One line per server (requests, errors, time, latency), noting failed requests in ``failures``."""
+    for result in results:
+        print(f"  {result.name:<16} {result.ok:>6} ok  {len(result.errors):>4} errors  "
+              f"{result.elapsed:6.1f} s   latency p50 {result.percentile(0.50):6.1f} ms  "
+              f"p95 {result.percentile(0.95):6.1f} ms" + ("  (stopped at time limit)" if result.timed_out else ""))
+        if result.errors:
+            failures.append(f"{result.name}: {len(result.errors)} failed requests")
+            for error in result.errors[:5]:
+                print(f"      {error}")
+
+
 def send_all(name: str, url: str, bodies: list[bytes], headers: Callable[[bytes], dict[str, str]],
              threads: int, time_limit: float) -> LoadResult:
     """POST every body once from ``threads`` threads; stops early at ``time_limit`` seconds."""
@@ -607,14 +619,7 @@ def run(args: argparse.Namespace, database_url: str, servers: list[Server],
           f"{sa.make_url(database_url).host}:{sa.make_url(database_url).port})")
     print(f"events: {args.events} per server, {guests} guests "
           f"({guests / args.events:.2f} per reservation), all distinct reservations")
-    for result in (hc, base):
-        print(f"  {result.name:<16} {result.ok:>6} ok  {len(result.errors):>4} errors  "
-              f"{result.elapsed:6.1f} s   latency p50 {result.percentile(0.50):6.1f} ms  "
-              f"p95 {result.percentile(0.95):6.1f} ms" + ("  (stopped at time limit)" if result.timed_out else ""))
-        if result.errors:
-            failures.append(f"{result.name}: {len(result.errors)} failed requests")
-            for error in result.errors[:5]:
-                print(f"      {error}")
+    print_load([hc, base], failures)
     print(f"  events/s per round ({len(hc.round_rates)} rounds, servers alternating; the hotel fills "
           f"up from {len(warm)} to {len(warm) + hc.ok} in house):")
     for result in (hc, base):

@@ -63,7 +63,8 @@ import sqlalchemy as sa
 
 from checkin import (  # bench/ is on sys.path when this file runs
     DEFAULT_SERVER, LoadResult, Measured, Server, StatementCounter, analyze, in_fresh_database,
-    log, migrate_with_property, rows_examined, start_gunicorn, stop_cleanly_on_sigterm, wait_ready,
+    log, migrate_with_property, print_load, rows_examined, start_gunicorn, stop_cleanly_on_sigterm,
+    wait_ready,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -380,14 +381,7 @@ def run(args: argparse.Namespace, database_url: str, servers: list[Server],
           f"{args.members:,} members in house; the page shows {len(shown)} posts incl. a pinned "
           f"announcement (bare route: {len(bare_shown)} rows, {len(set(shown) & set(bare_shown))} "
           f"the same)")
-    for result in (hc, base, polling):
-        print(f"  {result.name:<16} {result.ok:>6} ok  {len(result.errors):>4} errors  "
-              f"{result.elapsed:6.1f} s   latency p50 {result.percentile(0.50):6.1f} ms  "
-              f"p95 {result.percentile(0.95):6.1f} ms" + ("  (stopped at time limit)" if result.timed_out else ""))
-        if result.errors:
-            failures.append(f"{result.name}: {len(result.errors)} failed requests")
-            for error in result.errors[:5]:
-                print(f"      {error}")
+    print_load([hc, base, polling], failures)
     print(f"  requests/s per round ({len(hc.round_rates)} rounds, servers alternating):")
     for result in (hc, base):
         print(f"    {result.name:<16} " + "  ".join(f"{rate:7.1f}" for rate in result.round_rates))

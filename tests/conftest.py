@@ -17,10 +17,13 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask, g
 from flask_sqlalchemy import SQLAlchemy
+from jinja2 import ChoiceLoader, DictLoader
 
-from hotel_community import HotelCommunity, migrations
+from hotel_community import HotelCommunity, hookimpl, migrations
 from hotel_community.database import Base
-from tests.factories import ApiClient
+from hotel_community.extension import state
+from hotel_community.services.staff import create_staff
+from tests.factories import ApiClient, FakeCard
 from tests.stripe_server import localstripe, localstripe_server, stripe_config  # noqa: F401 (fixtures)
 
 POSTGRES_SERVER = os.environ.get("HOTEL_COMMUNITY_TEST_POSTGRES",
@@ -136,6 +139,32 @@ def backend(database_url: str) -> str:
 def postgresql_only(backend: str) -> None:
     if backend != "postgresql":
         pytest.skip("concurrent writers need PostgreSQL's row locks; SQLite serializes them")
+
+
+@pytest.fixture
+def card(app: Flask) -> FakeCard:
+    """A fake card payment provider installed as the plugin ``fake_card``."""
+    provider = FakeCard()
+
+    class Plugin:
+        @hookimpl
+        def hotel_community_payment_providers(self):
+            return [provider]
+
+    state(app).plugins.register(Plugin(), "fake_card")
+    app.jinja_env.loader = ChoiceLoader([DictLoader({FakeCard.template: FakeCard.FORM}),
+                                         app.jinja_env.loader])
+    return provider
+
+
+@pytest.fixture
+def desk(app: Flask, client, prop):
+    """The test client, signed in as built-in staff."""
+    from tests.views.test_staff import PASSWORD, USERNAME, sign_in
+
+    create_staff(USERNAME, PASSWORD, "Front Desk")
+    assert sign_in(client).status_code == 302
+    return client
 
 
 @pytest.fixture

@@ -10,7 +10,9 @@ from typing import Any, Callable
 
 
 from hotel_community.database import session, transaction
-from hotel_community.models import Placement, Product, ProductPhoto
+from hotel_community.errors import PaymentProviderError
+from hotel_community.hookspecs import PaymentProvider, PaymentStart, PaymentUpdate
+from hotel_community.models import Order, Placement, Product, ProductPhoto
 from hotel_community.services.api_keys import KEY_HEADER, SIGNATURE_HEADER, sign
 
 _ids = count(1)
@@ -219,3 +221,54 @@ def place(product: Product, location: str = "1204", *, is_room: bool = True,
 
 def member_of(stay):
     return stay.guests[0].member
+
+
+class FakeCard(PaymentProvider):
+    """A card provider the test drives by hand (the real one is plugins/stripe): its
+    payments stay pending until the test settles them; it records cancellations
+    and refunds, and can be told to fail."""
+
+    name, label, template = "fake_card", "Fake card", "fake_card.html"
+    #: The payment form the ``card`` fixture serves as ``fake_card.html``.
+    FORM = ('<form data-fake-card data-secret="{{ payment.secret }}" '
+            'action="{{ confirm_url }}" data-return="{{ order_url }}">'
+            '<input name="csrf_token" value="{{ csrf_token() }}">'
+            '{{ order.total }}</form>')
+
+    def __init__(self) -> None:
+        self.fail_start = False
+        self.refuse_refunds = False
+        #: What the payment system says when asked: None (still open), an update, or an error.
+        self.status: PaymentUpdate | Exception | None = None
+        self.refunds: list[tuple[int, str]] = []
+        self.cancelled: list[str] = []
+
+    def start_payment(self, order: Order) -> PaymentStart:
+        if self.fail_start:
+            raise PaymentProviderError("card network down")
+        return PaymentStart("pending", provider_ref=f"fake-{order.id}")
+
+    def page_context(self, order: Order) -> dict:
+        return {"secret": f"secret-{order.id}"}
+
+    def confirm(self, order: Order, data: dict) -> dict:
+        from hotel_community.services import orders
+
+        if data.get("card") != "4242":
+            raise PaymentProviderError("Your card was declined.")
+        orders.mark_paid(order.id, self.name)
+        return {"status": "paid", "next": data.get("next")}
+
+    def payment_status(self, order: Order) -> PaymentUpdate | None:
+        if isinstance(self.status, Exception):
+            raise self.status
+        return self.status
+
+    def cancel_payment(self, order: Order) -> None:
+        self.cancelled.append(order.provider_ref)
+
+    def refund(self, order: Order, amount: int, idempotency_key: str) -> str:
+        if self.refuse_refunds:
+            raise RuntimeError("the card network is down")
+        self.refunds.append((amount, idempotency_key))
+        return f"re-{len(self.refunds)}"

@@ -134,6 +134,9 @@ def _check_choice(placement: Placement, stays: list[Stay], wanted: OrderRequest)
     if not 1 <= wanted.quantity <= shop.MAX_QUANTITY:
         raise ValidationFailed(_l("Choose a quantity from 1 to %(most)d.", most=shop.MAX_QUANTITY),
                                {"quantity": ["Out of range."]})
+    if wanted.delivery == shop.TAKE_FROM_ROOM and wanted.quantity != 1:
+        raise ValidationFailed(_l("There is one in the room: to take more, choose another delivery."),
+                               {"quantity": ["One from the room."]})
     if wanted.delivery not in shop.delivery_options(placement, stays):
         raise ValidationFailed(_l("That delivery is not available to you."),
                                {"delivery": ["Not available."]})
@@ -231,30 +234,59 @@ def _amount_matches(order: Order, update_: PaymentUpdate) -> bool:
 def mark_paid(order_id: int, actor: str, note: str = "") -> bool:
     """Pending payment -> paid. True if this call made it paid.
 
-    A payment that arrives after the order expired takes the stock back if it
-    is still there; if it sold out meanwhile, the money goes back at once.
+    Money that arrives for a cancelled order is handled by :func:`_paid_when_cancelled`.
     """
-    now = utcnow()
+    if _settle(order_id, actor, note):
+        return True
+    return _paid_when_cancelled(order_id, actor)
+
+
+def _settle(order_id: int, actor: str, note: str = "") -> bool:
     with transaction():
         changed = _transition(order_id, (OrderStatus.pending_payment,), OrderStatus.paid,
-                              paid_at=now, expires_at=None)
+                              paid_at=utcnow(), expires_at=None)
         if changed:
             _log(changed, actor, "paid", note=note)
     if changed:
         _send(signals.order_paid, changed)
-        return True
-    return _paid_after_expiry(order_id, actor)
+    return changed is not None
 
 
-def _paid_after_expiry(order_id: int, actor: str) -> bool:
+def _paid_when_cancelled(order_id: int, actor: str) -> bool:
+    """A payment succeeded for an order that is cancelled.
+
+    If the order only ran out of time, it takes its units back when they are
+    still there. Otherwise (sold out meanwhile, or cancelled on purpose) the
+    money goes back; a refund the provider refuses is tried again when the
+    provider reports the payment again (webhooks are redelivered until they
+    succeed). True if the order is paid now.
+    """
     order = session.get(Order, order_id)
-    if order is None or order.status != OrderStatus.cancelled or order.paid_at is not None:
+    if order is None or order.status != OrderStatus.cancelled:
         return False
+    if order.paid_at is None and _expired(order) and _take_back(order, actor):
+        return True
+    with transaction():
+        first = session.execute(update(Order).where(Order.id == order_id, Order.paid_at.is_(None))
+                                .values(paid_at=utcnow()).returning(Order.id)).scalar()
+        if first:
+            _log(order, actor, "paid", note="Paid after the order was cancelled; refunding.")
+    session.refresh(order)
+    if order.refunded < order.total:
+        refund(order_id, order.total - order.refunded, SYSTEM)
+    return False
+
+
+def _expired(order: Order) -> bool:
+    return any(event.action == "expired" for event in order.events)
+
+
+def _take_back(order: Order, actor: str) -> bool:
     with transaction():
         taken = order.product_id is not None and session.execute(
             update(Product).where(Product.id == order.product_id, Product.stock >= order.quantity)
             .values(stock=Product.stock - order.quantity).returning(Product.id)).scalar()
-        changed = taken and _transition(order_id, (OrderStatus.cancelled,), OrderStatus.paid,
+        changed = taken and _transition(order.id, (OrderStatus.cancelled,), OrderStatus.paid,
                                          paid_at=utcnow(), cancelled_at=None)
         if changed:
             _log(changed, actor, "paid", note="Paid after the hold ran out; the item was still there.")
@@ -262,17 +294,7 @@ def _paid_after_expiry(order_id: int, actor: str) -> bool:
             session.rollback()
     if changed:
         _send(signals.order_paid, changed)
-        return True
-    with transaction():
-        order = session.get(Order, order_id)
-        first = session.execute(update(Order).where(Order.id == order_id, Order.paid_at.is_(None))
-                                .values(paid_at=utcnow()).returning(Order.id)).scalar()
-        if first:
-            _log(order, actor, "paid",
-                 note="Paid after the hold ran out and the item sold out; refunding.")
-    if first:
-        refund(order_id, order.total, SYSTEM, restock=False)
-    return False
+    return bool(changed)
 
 
 def cancel_unpaid(order_id: int, actor: str, action: str = "cancelled", note: str = "") -> bool:
@@ -285,8 +307,7 @@ def cancel_unpaid(order_id: int, actor: str, action: str = "cancelled", note: st
             _log(changed, actor, action, note=note)
     if not changed:
         return False
-    if action != "payment_failed":
-        _cancel_at_provider(changed)
+    _cancel_at_provider(changed)  # a failed attempt leaves it open to another card: close it
     _send(signals.order_cancelled, changed)
     return True
 
@@ -334,7 +355,7 @@ def record_desk_payment(order_id: int, actor: str) -> Order:
     """The clerk took the money at the desk for an order the guest chose to pay there."""
     if get_order(order_id).provider != DESK_PROVIDER:
         raise Conflict(_l("Only orders to be paid at the front desk can be marked paid there."))
-    if not mark_paid(order_id, actor, note="Paid at the front desk."):
+    if not _settle(order_id, actor, note="Paid at the front desk."):
         raise Conflict(_l("This order is not waiting for payment."))
     return get_order(order_id)
 
@@ -359,24 +380,32 @@ def refund(order_id: int, amount: int, actor: str, restock: bool = False,
     """Give back ``amount`` minor units through the order's provider.
 
     The amount is booked first with a conditional UPDATE (so concurrent
-    refunds never exceed what was paid), then the provider is asked with an
-    idempotency key naming this booking; if it refuses, the booking is undone.
+    refunds never exceed what was paid), with a history line whose id makes
+    the provider's idempotency key: each booking is asked for once, and a
+    booking undone after a failure never lends its key to a later one.
+    ``restock`` puts the units back when the refund ends an order that holds
+    them (not one already cancelled, whose units went back then).
     """
     if amount <= 0:
         raise ValidationFailed(_l("Enter an amount to refund."), {"amount": ["Must be positive."]})
     with transaction():
-        before = session.execute(
+        booked = session.execute(
             update(Order).where(Order.id == order_id, Order.refunded + amount <= Order.total,
                                 Order.status.in_(PAID_STATUSES + (OrderStatus.cancelled,)),
                                 Order.paid_at.is_not(None))
-            .values(refunded=Order.refunded + amount)
-            .returning(Order.refunded - amount)).scalar()
-    if before is None:
+            .values(refunded=Order.refunded + amount).returning(Order.id)).scalar()
+        if booked:
+            request = OrderEvent(order_id=order_id, actor=actor[:100], action="refund_requested",
+                                 amount=amount)
+            session.add(request)
+            session.flush()
+            key = f"hc-refund-{order_id}-{request.id}"
+    if not booked:
         get_order(order_id)
         raise Conflict(_l("That is more than is left to refund on this order."))
     order = get_order(order_id)
     try:
-        refund_id = provider_of(order).refund(order, amount, f"hc-refund-{order.id}-{before}")
+        refund_id = provider_of(order).refund(order, amount, key)
     except Exception as exc:
         with transaction():
             session.execute(update(Order).where(Order.id == order_id)
@@ -385,19 +414,27 @@ def refund(order_id: int, amount: int, actor: str, restock: bool = False,
         raise PaymentProviderError(f"The refund was not made: {exc}") from exc
     with transaction():
         order = get_order(order_id)
+        session.refresh(order)
         _log(order, actor, "refunded", amount=amount, note=f"Refund {refund_id}")
         if order.refunded == order.total or cancel_order:
-            final = OrderStatus.cancelled if cancel_order else OrderStatus.refunded
-            changed = _transition(order_id, PAID_STATUSES + (OrderStatus.cancelled,), final,
-                                  cancelled_at=utcnow() if cancel_order else order.cancelled_at)
-            if changed and cancel_order:
-                _log(changed, actor, "cancelled")
-            if changed and restock:
-                _restock(changed)
+            _end_refunded(order, actor, restock, cancel_order)
     _send(signals.order_refunded, order, amount=amount)
     if cancel_order:
         _send(signals.order_cancelled, order)
     return get_order(order_id)
+
+
+def _end_refunded(order: Order, actor: str, restock: bool, cancel_order: bool) -> None:
+    final = OrderStatus.cancelled if cancel_order else OrderStatus.refunded
+    cancelled_at = utcnow() if cancel_order else order.cancelled_at
+    holding = _transition(order.id, PAID_STATUSES, final, cancelled_at=cancelled_at)
+    if holding is None:  # already cancelled: its units went back when it was
+        _transition(order.id, (OrderStatus.cancelled,), final, cancelled_at=cancelled_at)
+        return
+    if cancel_order:
+        _log(holding, actor, "cancelled")
+    if restock:
+        _restock(holding)
 
 
 # --------------------------------------------------------------------------- reading

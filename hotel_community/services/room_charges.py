@@ -223,7 +223,17 @@ def _posted(charge: RoomCharge, actor: str, pms_charge_id: str, now: datetime) -
         if done:
             _log(charge.order_id, actor, "charge_posted", charge.amount,
                  f"Posted to the folio as {pms_charge_id}.")
+        elif _status(charge.id) == RoomChargeStatus.desk_posted:
+            # The PMS answered after the lease ran out and a clerk posted it by hand meanwhile.
+            current_app.logger.error("Room charge %s is on the folio twice (%s and by hand)",
+                                     charge.id, pms_charge_id)
+            _log(charge.order_id, actor, "charge_posted_twice", charge.amount,
+                 f"The PMS also took it as {pms_charge_id}: remove one from the folio.")
     return POSTED if done else None
+
+
+def _status(charge_id: int) -> RoomChargeStatus | None:
+    return session.scalar(select(RoomCharge.status).where(RoomCharge.id == charge_id))
 
 
 def _failed(charge: RoomCharge, now: datetime, error: str) -> str | None:

@@ -115,7 +115,10 @@ def payment_webhook(provider_name: str) -> Response:
     provider = state().plugins.payment_providers.get(provider_name)
     if provider is None:
         raise NotFound(f"No payment provider named {provider_name!r} is installed.")
-    updates = provider.webhook_updates(request)
+    try:
+        updates = provider.webhook_updates(request)
+    except NotImplementedError:
+        raise NotFound(f"The payment provider {provider_name!r} has no webhook.") from None
     applied = [orders.apply_payment_update(provider_name, update) for update in updates]
     return jsonify({"received": len(updates),
                     "orders": [order.id for order in applied if order is not None]})

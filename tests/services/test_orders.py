@@ -10,52 +10,12 @@ from sqlalchemy import func, select
 from hotel_community import signals
 from hotel_community.database import session, utcnow
 from hotel_community.errors import Conflict, PaymentProviderError, SoldOut, ValidationFailed
-from hotel_community.hookspecs import PaymentProvider, PaymentStart, PaymentUpdate, hookimpl
-from hotel_community.extension import state
+from hotel_community.hookspecs import PaymentUpdate
 from hotel_community.models import Order, OrderStatus, Product
 from hotel_community.services import orders, shop
 from tests.factories import check_in_by_hand, make_product, member_of, place, run_at_once
 
 DESK = "pay_at_desk"
-
-
-class FakeCard(PaymentProvider):
-    """A provider whose payments the test settles by hand, and whose refunds it records."""
-
-    name, label = "fake_card", "Fake card"
-
-    def __init__(self) -> None:
-        self.refunds: list[tuple[int, str]] = []
-        self.cancelled: list[str] = []
-        self.refuse_refunds = False
-        self.fail_start = False
-
-    def start_payment(self, order: Order) -> PaymentStart:
-        if self.fail_start:
-            raise PaymentProviderError("card network down")
-        return PaymentStart("pending", provider_ref=f"fake-{order.id}")
-
-    def cancel_payment(self, order: Order) -> None:
-        self.cancelled.append(order.provider_ref)
-
-    def refund(self, order: Order, amount: int, idempotency_key: str) -> str:
-        if self.refuse_refunds:
-            raise RuntimeError("refunds are closed")
-        self.refunds.append((amount, idempotency_key))
-        return f"re-{len(self.refunds)}"
-
-
-@pytest.fixture
-def card(app) -> FakeCard:
-    provider = FakeCard()
-
-    class Plugin:
-        @hookimpl
-        def hotel_community_payment_providers(self):
-            return [provider]
-
-    state(app).plugins.register(Plugin(), "fake_card")
-    return provider
 
 
 def buy(placement, quantity: int = 1, provider: str = DESK, delivery: str = shop.DESK_PICKUP,
@@ -359,3 +319,96 @@ def test_a_payment_and_its_expiry_at_the_same_moment_settle_one_way(app, prop, c
     found = orders.get_order(order.id)
     assert found.status == OrderStatus.paid
     assert stock(product) == 0
+
+
+# --- what review found ---------------------------------------------------------------------------
+
+def test_a_refund_undone_after_a_failure_never_lends_its_key_to_a_later_one(app, prop, card):
+    order = buy(place(make_product(prop, price=10000)), provider="fake_card")
+    orders.apply_payment_update("fake_card", paid(order.provider_ref))
+    refund_of_the_provider = card.refund
+
+    def another_clerk_refunds_meanwhile_then_this_one_fails(order_, amount, key):
+        card.refund = refund_of_the_provider
+        orders.refund(order.id, 3000, "staff:bo")  # books and succeeds while this one is out
+        raise RuntimeError("timed out")
+
+    card.refund = another_clerk_refunds_meanwhile_then_this_one_fails
+    with pytest.raises(PaymentProviderError):
+        orders.refund(order.id, 3000, "staff:ana")
+    orders.refund(order.id, 3000, "staff:cy")
+
+    keys = [key for _amount, key in card.refunds]
+    assert len(keys) == 2 and len(set(keys)) == 2, keys
+    session.expire_all()
+    assert orders.get_order(order.id).refunded == 6000
+
+
+def test_a_late_payment_whose_refund_fails_is_refunded_when_reported_again(app, prop, card):
+    product = make_product(prop, price=5000, stock=1)
+    placement = place(product)
+    order = buy(placement, provider="fake_card")
+    orders.expire_pending(now=utcnow() + timedelta(hours=1))
+    buy(placement)  # the unit sells meanwhile
+    card.refuse_refunds = True
+
+    with pytest.raises(PaymentProviderError):  # the webhook answers 502: Stripe delivers again
+        orders.apply_payment_update("fake_card", paid(order.provider_ref))
+    card.refuse_refunds = False
+    orders.apply_payment_update("fake_card", paid(order.provider_ref))
+
+    found = orders.get_order(order.id)
+    assert (found.status, found.refunded) == (OrderStatus.refunded, 5000)
+    assert [amount for amount, _key in card.refunds] == [5000]
+    assert stock(product) == 0
+
+
+def test_a_payment_for_an_order_staff_cancelled_is_refunded_not_reopened(app, prop, card):
+    product = make_product(prop, price=5000, stock=1)
+    order = buy(place(product), provider="fake_card")
+    orders.cancel(order.id, "staff:ana")
+
+    orders.apply_payment_update("fake_card", paid(order.provider_ref))
+    found = orders.get_order(order.id)
+    assert (found.status, found.refunded) == (OrderStatus.refunded, 5000)
+    assert stock(product) == 1
+
+
+def test_refunding_a_late_paid_cancelled_order_with_restock_adds_no_stock(app, prop, card):
+    product = make_product(prop, price=5000, stock=1)
+    placement = place(product)
+    order = buy(placement, provider="fake_card")
+    orders.expire_pending(now=utcnow() + timedelta(hours=1))
+    buy(placement)
+    card.refuse_refunds = True
+    with pytest.raises(PaymentProviderError):
+        orders.apply_payment_update("fake_card", paid(order.provider_ref))
+    card.refuse_refunds = False
+
+    orders.refund(order.id, 5000, "staff:ana", restock=True)
+    assert stock(product) == 0
+
+
+def test_a_desk_payment_does_not_reopen_a_cancelled_order(app, prop):
+    product = make_product(prop, stock=1)
+    order = buy(place(product))
+    orders.cancel(order.id, "staff:ana")
+    with pytest.raises(Conflict):
+        orders.record_desk_payment(order.id, "staff:bo")
+    assert orders.get_order(order.id).status == OrderStatus.cancelled
+    assert stock(product) == 1
+
+
+def test_a_failed_payment_is_closed_at_the_provider_too(app, prop, card):
+    order = buy(place(make_product(prop)), provider="fake_card")
+    orders.apply_payment_update("fake_card", PaymentUpdate(order.provider_ref, "failed"))
+    assert card.cancelled == [order.provider_ref]
+
+
+def test_only_the_one_item_in_the_room_can_be_taken_from_it(app, prop):
+    stay = check_in_by_hand(prop, "1204", ("Mei", "Chen"))
+    product = make_product(prop, stock=5)
+    with pytest.raises(ValidationFailed) as refused:
+        buy(place(product, "1204"), quantity=2, delivery=shop.TAKE_FROM_ROOM, member=member_of(stay))
+    assert "quantity" in refused.value.details
+    assert stock(product) == 5

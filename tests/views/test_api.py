@@ -436,3 +436,11 @@ def test_the_openapi_document_follows_the_url_prefix(database_url):
     document = other.test_client().get("/club/api/v1/openapi.json").json
     validate(document)
     assert "/club/api/v1/pms/events" in document["paths"]
+
+
+@pytest.mark.parametrize("provider", ["pay_at_desk", "no_such_provider"])
+def test_a_payment_webhook_for_a_provider_without_one_is_a_json_404(client, prop, provider):
+    response = client.post(f"/community/api/v1/payments/{provider}/webhook", data=b"{}",
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"

@@ -9,7 +9,6 @@ from PIL import Image
 
 from hotel_community.services import labels
 from hotel_community.services.properties import create_property
-from hotel_community.services.staff import create_staff
 from tests.factories import check_in_by_hand, csrf_token
 from tests.services.test_labels import (
     decode,
@@ -19,18 +18,11 @@ from tests.services.test_labels import (
     pdf_pages_as_images,
     rooms,
 )
-from tests.views.test_staff import PASSWORD, USERNAME, sign_in, text
+from tests.views.test_staff import text
 
 PAGE = "/community/staff/labels/"
 SHEET = "/community/staff/labels/sheet"
 PDF = "/community/staff/labels/labels.pdf"
-
-
-@pytest.fixture
-def desk(app, client, prop):
-    create_staff(USERNAME, PASSWORD, "Front Desk")
-    assert sign_in(client).status_code == 302
-    return client
 
 
 @pytest.fixture

@@ -4,13 +4,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from jinja2 import ChoiceLoader, DictLoader
 from sqlalchemy import select, update
 
 from hotel_community.database import session, transaction
 from hotel_community.errors import PaymentProviderError
-from hotel_community.extension import state
-from hotel_community.hookspecs import PaymentProvider, PaymentStart, PaymentUpdate, hookimpl
+from hotel_community.hookspecs import PaymentUpdate
 from hotel_community.models import Order, OrderStatus, Placement, Product
 from hotel_community.services import orders
 from tests.factories import (
@@ -52,55 +50,6 @@ def order_path(response) -> str:
     path = response.headers["Location"]
     assert re.fullmatch(r"/community/orders/[\w-]{20,}", path), path
     return path
-
-
-class FakeCard(PaymentProvider):
-    """A card provider with a payment form and a confirm step (the real one is plugins/stripe)."""
-
-    name, label, template = "fake_card", "Fake card", "fake_card.html"
-    fail_start = False
-    #: What the payment system says when asked: None (still open), an update, or an error.
-    status: PaymentUpdate | Exception | None = None
-
-    def start_payment(self, order: Order) -> PaymentStart:
-        if self.fail_start:
-            raise PaymentProviderError("card network down")
-        return PaymentStart("pending", provider_ref=f"fake-{order.id}")
-
-    def payment_status(self, order: Order) -> PaymentUpdate | None:
-        if isinstance(self.status, Exception):
-            raise self.status
-        return self.status
-
-    def page_context(self, order: Order) -> dict:
-        return {"secret": f"secret-{order.id}"}
-
-    def confirm(self, order: Order, data: dict) -> dict:
-        if data.get("card") != "4242":
-            raise PaymentProviderError("Your card was declined.")
-        orders.mark_paid(order.id, self.name)
-        return {"status": "paid", "next": data.get("next")}
-
-
-FAKE_CARD_FORM = ('<form data-fake-card data-secret="{{ payment.secret }}" '
-                  'action="{{ confirm_url }}" data-return="{{ order_url }}">'
-                  '<input name="csrf_token" value="{{ csrf_token() }}">'
-                  '{{ order.total }}</form>')
-
-
-@pytest.fixture
-def card(app) -> FakeCard:
-    provider = FakeCard()
-
-    class Plugin:
-        @hookimpl
-        def hotel_community_payment_providers(self):
-            return [provider]
-
-    state(app).plugins.register(Plugin(), "fake_card")
-    app.jinja_env.loader = ChoiceLoader([DictLoader({"fake_card.html": FAKE_CARD_FORM}),
-                                         app.jinja_env.loader])
-    return provider
 
 
 # --------------------------------------------------------------------------- buying

@@ -37,14 +37,6 @@ def sign_in(client, username: str = USERNAME, password: str = PASSWORD, next_url
                              "password": password})
 
 
-@pytest.fixture
-def desk(app, client, prop):
-    """A client signed in as built-in staff."""
-    create_staff(USERNAME, PASSWORD, "Front Desk")
-    assert sign_in(client).status_code == 302
-    return client
-
-
 def post_form(client, page_url: str, action: str, data: dict | None = None):
     """Submit a form the way a browser does: with the token of the page it is on."""
     token = csrf_token(client.get(page_url))

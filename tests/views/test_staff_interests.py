@@ -9,19 +9,10 @@ from sqlalchemy import select
 from hotel_community.database import session
 from hotel_community.models import Interest
 from hotel_community.services import profiles
-from hotel_community.services.staff import create_staff
 from tests.factories import check_in_by_hand, csrf_token
-from tests.views.test_staff import PASSWORD, USERNAME, post_form, sign_in, text
+from tests.views.test_staff import post_form, text
 
 PAGE = "/community/staff/interests"
-
-
-@pytest.fixture
-def desk(app, client, prop):
-    """A client signed in as built-in staff."""
-    create_staff(USERNAME, PASSWORD, "Front Desk")
-    assert sign_in(client).status_code == 302
-    return client
 
 
 def listed(response) -> list[str]:

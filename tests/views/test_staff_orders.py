@@ -14,24 +14,14 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import update
 
 from hotel_community.database import session, transaction
-from hotel_community.extension import state
-from hotel_community.hookspecs import PaymentProvider, PaymentStart, hookimpl
 from hotel_community.models import Order, OrderEvent, OrderStatus, Product
 from hotel_community.services import orders, shop, staff_orders
 from hotel_community.services.properties import create_property
-from hotel_community.services.staff import create_staff
 from tests.factories import check_in_by_hand, csrf_token, make_product, member_of, place
-from tests.views.test_staff import PASSWORD, USERNAME, sign_in, text
+from tests.views.test_staff import text
 
 ORDERS = "/community/staff/orders"
 ACTOR = "staff:Front Desk"
-
-
-@pytest.fixture
-def desk(app, client, prop):
-    create_staff(USERNAME, PASSWORD, "Front Desk")
-    assert sign_in(client).status_code == 302
-    return client
 
 
 def buy(placement, quantity: int = 1, delivery: str = shop.DESK_PICKUP, member=None,
@@ -411,31 +401,6 @@ def test_a_fulfilled_order_cannot_be_cancelled_but_can_be_refunded(app, desk, pr
     assert "Refund</button>" in text(desk.get(f"{ORDERS}/{order.id}"))
 
 
-class RefusingCard(PaymentProvider):
-    """A card provider whose payments stay pending and whose refunds fail."""
-
-    name, label = "refusing_card", "Refusing card"
-
-    def start_payment(self, order: Order) -> PaymentStart:
-        return PaymentStart("pending", provider_ref=f"card-{order.id}")
-
-    def refund(self, order: Order, amount: int, idempotency_key: str) -> str:
-        raise RuntimeError("the card network is down")
-
-
-@pytest.fixture
-def card(app) -> RefusingCard:
-    provider = RefusingCard()
-
-    class Plugin:
-        @hookimpl
-        def hotel_community_payment_providers(self):
-            return [provider]
-
-    state(app).plugins.register(Plugin(), "refusing_card")
-    return provider
-
-
 def test_a_card_order_is_not_paid_at_the_desk_and_a_refused_refund_is_explained(
         app, desk, prop, card):
     order = buy(place(make_product(prop, price=12999)), provider=card.name)
@@ -444,12 +409,13 @@ def test_a_card_order_is_not_paid_at_the_desk_and_a_refused_refund_is_explained(
     assert "Only orders to be paid at the front desk can be marked paid there." in text(response)
     assert fresh(order).status == OrderStatus.pending_payment
 
-    orders.mark_paid(order.id, "refusing_card")
+    orders.mark_paid(order.id, card.name)
+    card.refuse_refunds = True
     response = act(desk, order, "refund", amount="10.00")
     assert response.status_code == 200
     assert "The refund was not made: the card network is down" in text(response)
     assert fresh(order).refunded == 0
-    assert "card-" in text(desk.get(f"{ORDERS}/{order.id}"))  # the provider's reference
+    assert f"fake-{order.id}" in text(desk.get(f"{ORDERS}/{order.id}"))  # the provider's reference
 
 
 # --------------------------------------------------------------------------- figures

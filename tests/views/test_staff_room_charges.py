@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from hotel_community.models import RoomChargeStatus
 from hotel_community.services.properties import create_property
-from hotel_community.services.staff import create_staff
 from tests.factories import check_in_by_hand, csrf_token, make_product, member_of, place
 from tests.services.test_room_charges import (
     app_config, charge_to_room, charges_of, checked_in_through, history, pms,
 )
-from tests.views.test_staff import PASSWORD, USERNAME, sign_in, text
+from tests.views.test_staff import text
 
 __all__ = ["app_config", "pms"]  # fixtures shared with the service tests
 
 PAGE = "/community/staff/room-charges"
-
-
-@pytest.fixture
-def desk(app, client, prop):
-    create_staff(USERNAME, PASSWORD, "Front Desk")
-    assert sign_in(client).status_code == 302
-    return client
 
 
 def desk_order(prop, room: str = "1204", last: str = "Chen", price: int = 12999):
