@@ -62,7 +62,8 @@ def test_refunding_a_room_charged_order_credits_the_folio(app, client, prop, pms
     charge, credit = charges_of(order)
     assert (credit.amount, credit.status, credit.description) == (
         -2999, RoomChargeStatus.posted, "Refund: 1 x Silk pillow")
-    assert credit.idempotency_key == f"hc-refund-{order.id}-0-credit"
+    booking = next(e for e in refunded.events if e.action == "refund_requested")
+    assert credit.idempotency_key == f"hc-refund-{order.id}-{booking.id}-credit"
     assert credit.idempotency_key != charge.idempotency_key
     assert [call["amount"] for call in pms.calls] == [12999, -2999]
     assert history(order)[-2:] == ["refunded", "charge_posted"]
