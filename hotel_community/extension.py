@@ -62,8 +62,9 @@ class HotelCommunity:
         rate_limit_posting(app, limiter)
         from hotel_community.cli import community_cli
         app.cli.add_command(community_cli)
-        from hotel_community.services import room_charges
+        from hotel_community.services import events, room_charges
         room_charges.init_app(app)
+        events.init_app(app)
 
     def staff_loader(self, loader: StaffLoader) -> StaffLoader:
         """Decorate a function that returns the signed-in staff user, or None.

@@ -110,6 +110,9 @@ ROOM_CHARGE_MAX_ATTEMPTS = 5
 #: Wait before the first retry of a failed room charge; it doubles with each attempt.
 ROOM_CHARGE_RETRY_DELAY = timedelta(minutes=1)
 
+#: How long a place freed from a paid event's waitlist is kept for the member offered it.
+EVENT_OFFER_HOLD = timedelta(hours=2)
+
 REQUIRED = ("SECRET_KEY",)
 DEFAULTS: dict[str, Any] = {
     name: value

@@ -11,12 +11,16 @@ from hotel_community.models.shop import Placement, Product, ProductPhoto
 from hotel_community.models.orders import (
     Order, OrderEvent, OrderStatus, RoomCharge, RoomChargeStatus,
 )
+from hotel_community.models.events import (
+    Event, EventAudience, EventOccurrence, Notification, Ticket, TicketStatus,
+)
 from hotel_community.models.staff import StaffUser
 
 __all__ = [
-    "ApiKey", "Block", "Connection", "ConnectionStatus", "Group", "GroupKind", "GuestIdentity",
+    "ApiKey", "Block", "Connection", "ConnectionStatus", "Event", "EventAudience",
+    "EventOccurrence", "Group", "GroupKind", "GuestIdentity",
     "Interest", "Member", "MemberInterest", "Membership", "Order", "OrderEvent", "OrderStatus",
     "Placement", "PmsEvent", "Post", "PostKind", "Product", "ProductPhoto", "Profile", "Property",
-    "Reaction", "Report", "RoomCharge", "RoomChargeStatus",
-    "StaffUser", "Stay", "StayGuest", "StayStatus",
+    "Notification", "Reaction", "Report", "RoomCharge", "RoomChargeStatus",
+    "StaffUser", "Stay", "StayGuest", "StayStatus", "Ticket", "TicketStatus",
 ]

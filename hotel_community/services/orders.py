@@ -104,15 +104,22 @@ def place_order(code: str, member: Member | None, wanted: OrderRequest,
     placement = shop.placement_for_code(code)
     stays = shop.in_house_stays(member, placement.property_id)
     stay = shop.stay_for_delivery(stays, placement, wanted.delivery)
-    provider = _checked_provider(placement, stay, wanted)
+    provider = provider_for(placement.property, stay, wanted.provider)
     _check_choice(placement, stays, wanted)
     order = _reserve(placement, member, stay, provider, wanted, actor)
+    return start_payment(order.id, provider)
+
+
+def start_payment(order_id: int, provider: PaymentProvider) -> Order:
+    """Ask the provider to start paying a stored, pending order (after the commit that
+    reserved what it buys, so a slow provider never holds a lock). If the provider
+    fails, the order is cancelled and what it reserved goes back."""
     try:
         with transaction():
-            order = session.get(Order, order.id)
+            order = session.get(Order, order_id)
             _apply_start(order, provider.start_payment(order), provider)
     except Exception as exc:
-        cancel_unpaid(order.id, SYSTEM, "payment_failed", f"The payment could not start: {exc}")
+        cancel_unpaid(order_id, SYSTEM, "payment_failed", f"The payment could not start: {exc}")
         if isinstance(exc, PaymentProviderError):
             raise
         raise PaymentProviderError("The payment could not be started; nothing was charged. "
@@ -122,9 +129,10 @@ def place_order(code: str, member: Member | None, wanted: OrderRequest,
     return order
 
 
-def _checked_provider(placement: Placement, stay: Stay | None, wanted: OrderRequest) -> PaymentProvider:
-    provider = providers().get(wanted.provider)
-    if provider is None or not provider.is_available(placement.property, stay):
+def provider_for(prop: Property, stay: Stay | None, name: str) -> PaymentProvider:
+    """The provider the guest chose, if they may pay that way."""
+    provider = providers().get(name)
+    if provider is None or not provider.is_available(prop, stay):
         raise ValidationFailed(_l("That way to pay is not available."),
                                {"provider": ["Not available."]})
     return provider
@@ -163,7 +171,7 @@ def _reserve(placement: Placement, member: Member | None, stay: Stay | None,
                 order = _new_order(placement, member, stay, provider, wanted, unit_price=taken)
                 session.add(order)
                 session.flush()
-                _log(order, actor, "placed")
+                log_step(order, actor, "placed")
                 return order
         # Units held by payments that have run out may be back on sale: free them, try once more.
         if attempt == 1 and not expire_pending(product_id=product.id):
@@ -189,15 +197,20 @@ def _new_order(placement: Placement, member: Member | None, stay: Stay | None,
         unit_price=unit_price, quantity=wanted.quantity, total=unit_price * wanted.quantity,
         currency=product.currency, refunded=0, status=OrderStatus.pending_payment,
         provider=provider.name, delivery=wanted.delivery, room=room, locale=wanted.locale,
-        expires_at=utcnow() + (provider.hold or config_value("ORDER_HOLD")),
+        expires_at=hold_until(provider),
         **{name: value.strip() or None for name, value in address.items()})
+
+
+def hold_until(provider: PaymentProvider) -> datetime:
+    """When a new order's pending payment stops holding what it reserved."""
+    return utcnow() + (provider.hold or config_value("ORDER_HOLD"))
 
 
 def _apply_start(order: Order, start: PaymentStart, provider: PaymentProvider) -> None:
     order.provider_ref = start.provider_ref
     if start.status == "paid":
         order.status, order.paid_at, order.expires_at = OrderStatus.paid, utcnow(), None
-        _log(order, provider.name, "paid")
+        log_step(order, provider.name, "paid")
 
 
 # --------------------------------------------------------------------------- payment outcome
@@ -216,7 +229,7 @@ def apply_payment_update(provider_name: str, update_: PaymentUpdate, actor: str 
     if update_.outcome == "succeeded":
         if not _amount_matches(order, update_):
             with transaction():
-                _log(order, actor, "payment_mismatch",
+                log_step(order, actor, "payment_mismatch",
                      note=f"Paid {update_.amount} {update_.currency}, expected {order.total} {order.currency}.")
             return order
         mark_paid(order.id, actor)
@@ -246,7 +259,7 @@ def _settle(order_id: int, actor: str, note: str = "") -> bool:
         changed = _transition(order_id, (OrderStatus.pending_payment,), OrderStatus.paid,
                               paid_at=utcnow(), expires_at=None)
         if changed:
-            _log(changed, actor, "paid", note=note)
+            log_step(changed, actor, "paid", note=note)
     if changed:
         _send(signals.order_paid, changed)
     return changed is not None
@@ -270,7 +283,7 @@ def _paid_when_cancelled(order_id: int, actor: str) -> bool:
         first = session.execute(update(Order).where(Order.id == order_id, Order.paid_at.is_(None))
                                 .values(paid_at=utcnow()).returning(Order.id)).scalar()
         if first:
-            _log(order, actor, "paid", note="Paid after the order was cancelled; refunding.")
+            log_step(order, actor, "paid", note="Paid after the order was cancelled; refunding.")
     session.refresh(order)
     if order.refunded < order.total:
         refund(order_id, order.total - order.refunded, SYSTEM)
@@ -289,7 +302,7 @@ def _take_back(order: Order, actor: str) -> bool:
         changed = taken and _transition(order.id, (OrderStatus.cancelled,), OrderStatus.paid,
                                          paid_at=utcnow(), cancelled_at=None)
         if changed:
-            _log(changed, actor, "paid", note="Paid after the hold ran out; the item was still there.")
+            log_step(changed, actor, "paid", note="Paid after the hold ran out; the item was still there.")
         else:
             session.rollback()
     if changed:
@@ -304,7 +317,7 @@ def cancel_unpaid(order_id: int, actor: str, action: str = "cancelled", note: st
                               cancelled_at=utcnow(), expires_at=None)
         if changed:
             _restock(changed)
-            _log(changed, actor, action, note=note)
+            log_step(changed, actor, action, note=note)
     if not changed:
         return False
     _cancel_at_provider(changed)  # a failed attempt leaves it open to another card: close it
@@ -346,7 +359,7 @@ def fulfil(order_id: int, actor: str) -> Order:
                               fulfilled_at=utcnow())
         if changed is None:
             raise Conflict(_l("Only a paid order can be fulfilled."))
-        _log(changed, actor, "fulfilled")
+        log_step(changed, actor, "fulfilled")
     _send(signals.order_fulfilled, changed)
     return changed
 
@@ -410,12 +423,12 @@ def refund(order_id: int, amount: int, actor: str, restock: bool = False,
         with transaction():
             session.execute(update(Order).where(Order.id == order_id)
                             .values(refunded=Order.refunded - amount))
-            _log(order, actor, "refund_failed", amount=amount, note=str(exc))
+            log_step(order, actor, "refund_failed", amount=amount, note=str(exc))
         raise PaymentProviderError(f"The refund was not made: {exc}") from exc
     with transaction():
         order = get_order(order_id)
         session.refresh(order)
-        _log(order, actor, "refunded", amount=amount, note=f"Refund {refund_id}")
+        log_step(order, actor, "refunded", amount=amount, note=f"Refund {refund_id}")
         if order.refunded == order.total or cancel_order:
             _end_refunded(order, actor, restock, cancel_order)
     _send(signals.order_refunded, order, amount=amount)
@@ -432,7 +445,7 @@ def _end_refunded(order: Order, actor: str, restock: bool, cancel_order: bool) -
         _transition(order.id, (OrderStatus.cancelled,), final, cancelled_at=cancelled_at)
         return
     if cancel_order:
-        _log(holding, actor, "cancelled")
+        log_step(holding, actor, "cancelled")
     if restock:
         _restock(holding)
 
@@ -485,7 +498,7 @@ def _restock(order: Order) -> None:
     if order.product_id is not None:
         session.execute(update(Product).where(Product.id == order.product_id)
                         .values(stock=Product.stock + order.quantity))
-        _log(order, SYSTEM, "restocked", note=f"{order.quantity} back in stock.")
+        log_step(order, SYSTEM, "restocked", note=f"{order.quantity} back in stock.")
 
 
 def _cancel_at_provider(order: Order) -> None:
@@ -500,7 +513,8 @@ def _cancel_at_provider(order: Order) -> None:
                                    order.provider_ref, order.id, exc_info=True)
 
 
-def _log(order: Order, actor: str, action: str, amount: int | None = None, note: str = "") -> None:
+def log_step(order: Order, actor: str, action: str, amount: int | None = None, note: str = "") -> None:
+    """Add a line to the order's history (in the caller's transaction)."""
     session.add(OrderEvent(order_id=order.id, actor=actor[:100], action=action,
                            amount=amount, note=note))
 

@@ -1,0 +1,218 @@
+"""Events: occurrences, RSVP with capacity, the waitlist and its promotions, paid tickets,
+cancelling, and the door."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from hotel_community.database import session, utcnow
+from hotel_community.errors import Conflict, Forbidden, ValidationFailed
+from hotel_community.hookspecs import PaymentUpdate
+from hotel_community.models import (
+    EventAudience, EventOccurrence, Notification, OrderStatus, Post, Ticket, TicketStatus,
+)
+from hotel_community.services import events, orders
+from tests.factories import check_in_by_hand, member_of, run_at_once
+from tests.services.test_people import check_out
+
+SOON = datetime.now() + timedelta(days=2)
+
+
+def make_event(prop, capacity: int = 10, **fields) -> events.Event:
+    values = {"title_en": "Nightly mixer", "title_zh": "晚间交友会", "capacity": capacity,
+              "starts_local": SOON.replace(hour=19, minute=0, second=0, microsecond=0),
+              "place": "Lobby bar", **fields}
+    return events.create_event(prop, events.EventFields(**values), "staff:ana")
+
+
+def guests(prop, count: int, first_room: int = 1200) -> list:
+    return [member_of(check_in_by_hand(prop, str(first_room + n), (f"G{n}", "Guest")))
+            for n in range(count)]
+
+
+def occurrence_of(event) -> EventOccurrence:
+    session.expire_all()
+    return session.scalars(select(EventOccurrence).where(EventOccurrence.event_id == event.id)
+                           .order_by(EventOccurrence.starts_at)).first()
+
+
+def status(ticket: Ticket) -> TicketStatus:
+    session.expire_all()
+    return session.get(Ticket, ticket.id).status
+
+
+# --- creating ------------------------------------------------------------------------------------
+
+def test_a_daily_event_has_one_occurrence_a_day_at_the_same_local_time(app, prop):
+    start = SOON.replace(hour=19, minute=0, second=0, microsecond=0)
+    event = make_event(prop, repeat_daily_until=start.date() + timedelta(days=6))
+    starts = [o.starts_at for o in session.get(events.Event, event.id).occurrences]
+    assert len(starts) == 7
+    assert {events.local_time(prop, moment).hour for moment in starts} == {19}  # Asia/Shanghai
+    assert starts[0] == start - timedelta(hours=8)
+
+
+def test_a_new_event_is_announced_in_the_stay_group(app, prop):
+    event = make_event(prop)
+    post = session.get(Post, event.announcement_post_id)
+    assert "Nightly mixer" in post.body and "晚间交友会" in post.body
+
+
+def test_bad_event_details_are_refused(app, prop):
+    with pytest.raises(ValidationFailed) as refused:
+        make_event(prop, capacity=0, title_en=" ")
+    assert {"capacity", "title_en"} <= set(refused.value.details)
+
+
+# --- RSVP ----------------------------------------------------------------------------------------
+
+def test_places_then_the_waitlist(app, prop):
+    event = make_event(prop, capacity=2)
+    occurrence = occurrence_of(event)
+    a, b, c = guests(prop, 3)
+    tickets = [events.rsvp(occurrence.id, member) for member in (a, b, c)]
+    assert [t.status for t in tickets] == [TicketStatus.confirmed] * 2 + [TicketStatus.waitlisted]
+    assert occurrence_of(event).taken == 2
+    assert events.waitlist_position(tickets[2]) == 1
+    with pytest.raises(Conflict):
+        events.rsvp(occurrence.id, a)
+
+
+def test_a_cancelled_place_goes_to_the_first_in_line_guests_in_house_first(app, prop):
+    event = make_event(prop, capacity=1, audience=EventAudience.members)
+    occurrence = occurrence_of(event)
+    holder, alumna, staying = guests(prop, 3)
+    first = events.rsvp(occurrence.id, holder)
+    events.rsvp(occurrence.id, alumna)  # joins the line first...
+    check_out(alumna)                   # ...then leaves the hotel
+    waiting = events.rsvp(occurrence.id, staying)
+
+    events.cancel_ticket(first.id, holder)
+    assert status(waiting) == TicketStatus.confirmed
+    assert occurrence_of(event).taken == 1
+    note = session.scalar(select(Notification).where(Notification.member_id == staying.id))
+    assert note.kind == events.PLACE_FREED
+
+
+def test_a_plus_one_takes_two_places_only_where_allowed(app, prop):
+    (mei,) = guests(prop, 1)
+    with pytest.raises(ValidationFailed):
+        events.rsvp(occurrence_of(make_event(prop)).id, mei, plus_one=True)
+    event = make_event(prop, capacity=3, plus_ones=True)
+    events.rsvp(occurrence_of(event).id, mei, plus_one=True)
+    assert occurrence_of(event).taken == 2
+
+
+def test_an_in_house_event_is_for_guests_staying_now(app, prop):
+    event = make_event(prop)
+    (mei,) = guests(prop, 1)
+    check_out(mei)
+    with pytest.raises(Forbidden):
+        events.rsvp(occurrence_of(event).id, mei)
+
+
+def test_no_rsvp_after_the_deadline(app, prop):
+    event = make_event(prop, starts_local=datetime.now() + timedelta(hours=9),
+                       rsvp_closes_minutes=24 * 60)
+    (mei,) = guests(prop, 1)
+    with pytest.raises(Conflict):
+        events.rsvp(occurrence_of(event).id, mei)
+
+
+# --- paid tickets --------------------------------------------------------------------------------
+
+def test_a_paid_ticket_holds_its_place_until_paid_then_is_confirmed(app, prop, card):
+    event = make_event(prop, capacity=1, price=8800)
+    (mei,) = guests(prop, 1)
+    ticket = events.rsvp(occurrence_of(event).id, mei, provider_name="fake_card")
+    assert ticket.status == TicketStatus.pending_payment
+    order = orders.get_order(ticket.order_id)
+    assert (order.total, order.delivery, order.status) == (8800, events.TICKET_DELIVERY,
+                                                           OrderStatus.pending_payment)
+    orders.apply_payment_update("fake_card", PaymentUpdate(order.provider_ref, "succeeded", 8800, "CNY"))
+    assert status(ticket) == TicketStatus.confirmed
+
+
+def test_an_unpaid_ticket_frees_its_place_when_the_order_expires(app, prop, card):
+    event = make_event(prop, capacity=1, price=8800)
+    mei, wei = guests(prop, 2)
+    ticket = events.rsvp(occurrence_of(event).id, mei, provider_name="fake_card")
+    waiting = events.rsvp(occurrence_of(event).id, wei, provider_name="fake_card")
+    assert waiting.status == TicketStatus.waitlisted
+
+    orders.expire_pending(now=utcnow() + timedelta(hours=1))
+    assert status(ticket) == TicketStatus.cancelled
+    assert status(waiting) == TicketStatus.offered  # a paid event offers the place
+    assert occurrence_of(event).taken == 1
+
+
+def test_cancelling_the_event_refunds_paid_tickets_and_tells_everyone(app, prop, card):
+    event = make_event(prop, capacity=1, price=8800)
+    mei, wei = guests(prop, 2)
+    ticket = events.rsvp(occurrence_of(event).id, mei, provider_name="fake_card")
+    order = orders.get_order(ticket.order_id)
+    orders.apply_payment_update("fake_card", PaymentUpdate(order.provider_ref, "succeeded"))
+    events.rsvp(occurrence_of(event).id, wei, provider_name="fake_card")
+
+    assert events.cancel_event(event.id, "staff:ana") == 2
+    session.expire_all()
+    assert orders.get_order(order.id).status == OrderStatus.refunded
+    assert [amount for amount, _key in card.refunds] == [8800]
+    told = set(session.scalars(select(Notification.member_id).where(
+        Notification.kind == events.EVENT_CANCELLED)))
+    assert told == {mei.id, wei.id}
+
+
+# --- the door ------------------------------------------------------------------------------------
+
+def test_a_ticket_is_admitted_once_and_the_second_scan_says_when(app, prop):
+    event = make_event(prop)
+    occurrence = occurrence_of(event)
+    (mei,) = guests(prop, 1)
+    ticket = events.rsvp(occurrence.id, mei)
+
+    first = events.check_in(occurrence.id, ticket.code, "staff:ana", scan_id="door1-1")
+    again = events.check_in(occurrence.id, ticket.code, "staff:bo", scan_id="door2-7")
+    replay = events.check_in(occurrence.id, ticket.code, "staff:ana", scan_id="door1-1")
+    assert first.result == "admitted"
+    assert (again.result, again.used_by, again.used_at) == ("already_used", "staff:ana",
+                                                            first.used_at)
+    assert replay.result == "admitted"  # the same queued scan, sent again
+
+
+def test_the_door_knows_wrong_occurrence_cancelled_and_unknown_tickets(app, prop):
+    event = make_event(prop, repeat_daily_until=SOON.date() + timedelta(days=1))
+    today, tomorrow = session.get(events.Event, event.id).occurrences
+    mei, wei = guests(prop, 2)
+    ticket = events.rsvp(today.id, mei)
+    gone = events.rsvp(today.id, wei)
+    events.cancel_ticket(gone.id, wei)
+
+    assert events.check_in(tomorrow.id, ticket.code, "staff:ana").result == "wrong_occurrence"
+    assert events.check_in(today.id, gone.code, "staff:ana").result == "cancelled"
+    assert events.check_in(today.id, "nope", "staff:ana").result == "unknown"
+
+
+# --- concurrency (PostgreSQL) --------------------------------------------------------------------
+
+@pytest.mark.usefixtures("postgresql_only")
+def test_thirty_rsvps_for_the_last_five_places(app, prop):
+    event = make_event(prop, capacity=5)
+    occurrence_id = occurrence_of(event).id
+    members = guests(prop, 30)
+    results = run_at_once(app, [lambda m=m: events.rsvp(occurrence_id, m).status
+                                for m in members])
+
+    assert sorted(results).count(TicketStatus.confirmed) == 5, results
+    assert results.count(TicketStatus.waitlisted) == 25
+    assert occurrence_of(event).taken == 5
+    line = list(session.scalars(events._line(occurrence_id)))
+    assert line == sorted(line)  # everyone in house: the line is the order they asked in
+
+    holder = session.scalar(select(Ticket).where(Ticket.status == TicketStatus.confirmed))
+    first_in_line = session.get(Ticket, line[0])
+    events.cancel_ticket(holder.id, holder.member)
+    assert status(first_in_line) == TicketStatus.confirmed
+    assert occurrence_of(event).taken == 5
