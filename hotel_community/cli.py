@@ -191,6 +191,30 @@ def orders_expire() -> None:
                "their stock is back on sale.")
 
 
+@community_cli.group("events")
+def events_cli() -> None:
+    """Member events."""
+
+
+@events_cli.command("expire-offers")
+@_fail_on_domain_error
+def events_expire_offers() -> None:
+    """Give waitlist offers not taken in time to the next in line.
+
+    Meant for cron, every few minutes (e.g. ``*/5 * * * * flask community events
+    expire-offers``). Without it a place offered to someone who never pays stays
+    held after the offer ran out.
+    """
+    from hotel_community.services import events
+
+    expired = events.expire_offers()
+    if not expired:
+        click.echo("No waitlist offers to expire.")
+        return
+    click.echo(f"Expired {expired} waitlist offer{'' if expired == 1 else 's'}; "
+               "their places went to the next in line.")
+
+
 @community_cli.group("room-charges")
 def room_charges_cli() -> None:
     """Charges to guests' rooms (the outbox to the PMS folios)."""

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from hotel_community import HotelCommunity, migrations
 from hotel_community.database import session
 from hotel_community.models import GroupKind, Placement, Product, Property, StaffUser, StayStatus
-from hotel_community.services import access, checkin, products, properties, qr, staff
+from hotel_community.services import access, checkin, events, products, properties, qr, staff
 from hotel_community.services.feed import announce
 from hotel_community.services.profiles import update_profile
 from hotel_community.services.properties import groups_by_kind
@@ -108,7 +108,23 @@ def _seed() -> Property:
              "Welcome drinks tonight at 7 in the lobby bar: come and meet the other guests!",
              pinned=True)
     _seed_shop(prop)
+    _seed_events(prop, today)
     return prop
+
+
+def _seed_events(prop: Property, today) -> None:
+    """The nightly mixer for the coming week, and a paid tea tasting with a +1."""
+    from datetime import datetime, time
+
+    evening = datetime.combine(today, time(19, 0))
+    events.create_event(prop, events.EventFields(
+        title_en="Nightly mixer", title_zh="晚间交友会", place="Lobby bar", capacity=30,
+        description_en="Meet the other guests over a drink.", description_zh="边喝边认识其他客人。",
+        starts_local=evening, repeat_daily_until=today + timedelta(days=6)), "Front Desk")
+    events.create_event(prop, events.EventFields(
+        title_en="Longjing tea tasting", title_zh="龙井品茶会", place="Jade Lounge", capacity=8,
+        plus_ones=True, price=8800, starts_local=evening + timedelta(days=1, hours=-3)),
+        "Front Desk", announce=False)
 
 
 def _seed_shop(prop: Property) -> None:

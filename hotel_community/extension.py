@@ -153,4 +153,7 @@ def _blueprint() -> Blueprint:
     from hotel_community.views import orders; root.register_blueprint(orders.bp)  # noqa: E702
     from hotel_community.views import staff_orders; root.register_blueprint(staff_orders.bp, url_prefix="/staff/orders")  # noqa: E702,E501
     from hotel_community.views import staff_room_charges; root.register_blueprint(staff_room_charges.bp, url_prefix="/staff/room-charges")  # noqa: E702,E501
+    from hotel_community.views import staff_events; root.register_blueprint(staff_events.bp, url_prefix="/staff/events")  # noqa: E702,E501
+    from hotel_community.views import door; root.register_blueprint(door.bp, url_prefix="/staff/door")  # noqa: E702,E501
+    from hotel_community.views import events; root.register_blueprint(events.bp)  # noqa: E702
     return root

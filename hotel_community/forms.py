@@ -149,3 +149,13 @@ class ShopOrderForm(FlaskForm):
     ship_city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
     ship_postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=20)])
     ship_country = StringField(_l("Country"), validators=[Optional(), Length(max=100)])
+
+
+class TicketPaymentForm(FlaskForm):
+    """How a member pays for an event place; ``services.events`` judges the choice."""
+
+    provider = RadioField(_l("How would you like to pay?"), validate_choice=False)
+
+
+class RsvpForm(TicketPaymentForm):
+    plus_one = BooleanField(_l("I am bringing a guest (+1)"))

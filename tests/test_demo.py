@@ -45,5 +45,8 @@ def test_demo_init_seeds_a_hotel_and_prints_the_way_in(demo_app):
     product = client.get(shop_link, headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "真丝枕头" in product and "1204" in product  # Mei reads Chinese
 
+    listed = client.get("/community/events", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "晚间交友会" in listed and "龙井品茶会" in listed
+
     plugins = runner.invoke(args=["community", "plugins"])
     assert "pay_at_desk" in plugins.output

@@ -19,13 +19,15 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import joinedload
 
 from hotel_community import signals
 from hotel_community.database import session, to_naive_utc, transaction, utcnow
-from hotel_community.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from hotel_community.errors import (
+    Conflict, Forbidden, NotFound, PaymentProviderError, ValidationFailed,
+)
 from hotel_community.i18n import lazy_gettext as _l
 from hotel_community.models import (
     Event, EventAudience, EventOccurrence, Member, Notification, Order, OrderStatus, Property,
@@ -171,9 +173,14 @@ def cancel_event(event_id: int, actor: str, occurrence_id: int | None = None) ->
         cancelled = list(session.scalars(query.values(cancelled_at=now)
                                          .returning(EventOccurrence.id)))
     count = 0
-    for ticket_id in session.scalars(select(Ticket.id).where(
-            Ticket.occurrence_id.in_(cancelled), Ticket.status != TicketStatus.cancelled)):
-        if _cancel(ticket_id, actor, refund=True, promote_next=False):
+    for ticket_id in list(session.scalars(select(Ticket.id).where(
+            Ticket.occurrence_id.in_(cancelled), Ticket.status != TicketStatus.cancelled))):
+        try:
+            cancelled_now = _cancel(ticket_id, actor, refund=True, promote_next=False)
+        except PaymentProviderError:  # the ticket is cancelled; the order's history says the
+            cancelled_now = True      # refund failed, and staff refund it from the order page
+            current_app.logger.warning("Refund of ticket %s failed", ticket_id, exc_info=True)
+        if cancelled_now:
             ticket = session.get(Ticket, ticket_id)
             notify(ticket.member_id, EVENT_CANCELLED, {"event": event.id}, "")
             count += 1
@@ -206,6 +213,12 @@ def ticket_by_code(code: str) -> Ticket | None:
                                    joinedload(Ticket.occurrence).joinedload(EventOccurrence.event)))
 
 
+def ticket_of_order(order_id: int) -> Ticket | None:
+    """The ticket an order pays for (the ticket's latest order), with its occurrence."""
+    return session.scalar(select(Ticket).where(Ticket.order_id == order_id)
+                          .options(joinedload(Ticket.occurrence)))
+
+
 def tickets_of_member(member: Member) -> Sequence[Ticket]:
     """The member's tickets and waitlist places, soonest first, cancelled ones last."""
     return session.scalars(
@@ -218,6 +231,12 @@ def open_ticket(member: Member, occurrence_id: int) -> Ticket | None:
     return session.scalar(select(Ticket).where(Ticket.member_id == member.id,
                                                Ticket.occurrence_id == occurrence_id,
                                                Ticket.status != TicketStatus.cancelled))
+
+
+def waitlist(occurrence_id: int) -> Sequence[Ticket]:
+    """The occurrence's waitlist in the order it is served, with each member."""
+    return session.scalars(_line(occurrence_id).with_only_columns(Ticket)
+                           .options(joinedload(Ticket.member))).all()
 
 
 def waitlist_position(ticket: Ticket) -> int | None:
@@ -490,6 +509,7 @@ def init_app(app: Flask) -> None:
     """Confirm a ticket when its order is paid; free its place when the order is cancelled."""
     signals.order_paid.connect(_order_paid, sender=app)
     signals.order_cancelled.connect(_order_cancelled, sender=app)
+    signals.order_refunded.connect(_order_refunded, sender=app)
 
 
 def _order_paid(sender: Flask, order: Order, **_: Any) -> None:
@@ -502,11 +522,19 @@ def _order_paid(sender: Flask, order: Order, **_: Any) -> None:
             .values(status=TicketStatus.confirmed, confirmed_at=utcnow(), offered_until=None))
 
 
+def _order_refunded(sender: Flask, order: Order, **_: Any) -> None:
+    """A ticket refunded in full gives its place up (to the next in line)."""
+    session.refresh(order)
+    if order.refunded >= order.total:
+        _order_cancelled(sender, order)
+
+
 def _order_cancelled(sender: Flask, order: Order, **_: Any) -> None:
     if order.delivery != TICKET_DELIVERY:
         return
-    for ticket_id in session.scalars(select(Ticket.id).where(
-            Ticket.order_id == order.id, Ticket.status == TicketStatus.pending_payment)):
+    # A paid order staff cancelled (and refunded) takes its ticket's place with it.
+    for ticket_id in list(session.scalars(select(Ticket.id).where(
+            Ticket.order_id == order.id, Ticket.status.in_(HOLDING)))):
         _cancel(ticket_id, orders.SYSTEM, refund=False)
 
 

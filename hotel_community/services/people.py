@@ -16,26 +16,30 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import Enum
 
 from babel import Locale, UnknownLocaleError
+from flask_babel import get_locale
+from flask_babel.speaklater import LazyString
 from sqlalchemy import (
     ColumnElement, Select, Subquery, Text, and_, case, cast, exists, func, literal, or_, select,
     union,
 )
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from hotel_community.database import session
 from hotel_community.i18n import lazy_gettext as _l
 from hotel_community.i18n import lazy_ngettext as _ln
 from hotel_community.models import (
-    Block, Connection, ConnectionStatus, Group, GroupKind, Interest, Member, MemberInterest,
-    Membership, Profile, Stay, StayGuest, StayStatus,
+    Block, Connection, ConnectionStatus, Event, EventOccurrence, Group, GroupKind, Interest,
+    Member, MemberInterest, Membership, Profile, Stay, StayGuest, StayStatus, Ticket,
+    TicketStatus,
 )
 from hotel_community.services import storage
 from hotel_community.services.access import today_at
 from hotel_community.services.community import groups_of_member, require_membership
+from hotel_community.services.events import local_day_bounds
 from hotel_community.services.profiles import LANGUAGES
 
 #: Members per page of "who is here".
@@ -43,8 +47,11 @@ PAGE_SIZE = 24
 #: How many introductions the people page suggests.
 SUGGESTION_COUNT = 6
 #: What two members share, weighted: two shared interests outweigh a language,
-#: a home city and the nights left together put together.
+#: a home city and the nights left together put together; going to the same
+#: event (an occurrence, today or later, both with a confirmed ticket) outweighs
+#: one shared interest.
 INTEREST_WEIGHT, LANGUAGE_WEIGHT, CITY_WEIGHT, NIGHT_WEIGHT = 6, 3, 2, 1
+EVENT_WEIGHT = 8
 #: Nights still to spend together count up to this many.
 MAX_NIGHTS = 3
 #: A language filter or profile language: "en", "zh", "pt-BR"...
@@ -305,6 +312,10 @@ class _Mine:
     departure: date | None
     #: Nights left together that count in the score: at most :data:`MAX_NIGHTS`.
     nights_left: int
+    member_id: int
+    property_id: int
+    #: When the property's today began (naive UTC): events from then on count.
+    day_start: datetime
 
 
 def suggestions(viewer: Member, group: Group, limit: int = SUGGESTION_COUNT) -> list[Suggestion]:
@@ -319,25 +330,32 @@ def suggestions(viewer: Member, group: Group, limit: int = SUGGESTION_COUNT) -> 
         return []
     mine = _mine(viewer, group)
     shared, stays = _shared_interests(mine, group.id), _stays_at(group.property_id)
+    pairs = _going_together(mine).subquery()
+    going = (select(pairs.c.member_id, func.count().label("n"))
+             .group_by(pairs.c.member_id).subquery())
     nights = sum((case((stays.c.departure >= mine.today + timedelta(days=k), 1), else_=0)
                   for k in range(1, mine.nights_left + 1)), literal(0))
     languages = sum((case((_speaks(code), 1), else_=0) for code in mine.languages), literal(0))
     city = (case((func.lower(func.trim(Profile.home_city)) == mine.city, 1), else_=0)
             if mine.city else literal(0))
     score = (INTEREST_WEIGHT * func.coalesce(shared.c.n, 0) + LANGUAGE_WEIGHT * languages
-             + CITY_WEIGHT * city + NIGHT_WEIGHT * nights)
+             + CITY_WEIGHT * city + NIGHT_WEIGHT * nights
+             + EVENT_WEIGHT * func.coalesce(going.c.n, 0))
     rows = session.execute(
         _members_shown(viewer.id, group.id).add_columns(score, stays.c.departure)
         .outerjoin(Profile, Profile.member_id == Member.id)
         .outerjoin(shared, shared.c.member_id == Member.id)
         .outerjoin(stays, stays.c.member_id == Member.id)
+        .outerjoin(going, going.c.member_id == Member.id)
         .options(contains_eager(Member.profile))
         .where(~exists().where(between(viewer.id, Member.id)), score > 0)
         .order_by(score.desc(), Membership.joined_at.desc(), Membership.id.desc())
         .limit(limit)).all()
-    names = _shared_interest_names(mine, [row[0].id for row in rows])
+    ids = [row[0].id for row in rows]
+    names, titles = _shared_interest_names(mine, ids), _shared_event_titles(mine, ids)
     return [Suggestion(Card(member, cursor=cursor),
-                       _reasons(mine, member, names.get(member.id, []), departure), score)
+                       _event_reasons(titles.get(member.id, []))
+                       + _reasons(mine, member, names.get(member.id, []), departure), score)
             for member, cursor, score, departure in rows]
 
 
@@ -353,7 +371,8 @@ def _mine(viewer: Member, group: Group) -> _Mine:
     nights_left = min(max((departure - today).days, 0), MAX_NIGHTS) if departure else 0
     city = (profile.home_city or "").strip().lower() if profile else ""
     return _Mine(interest_ids, languages_of(viewer), city or None, today, departure,
-                 nights_left)
+                 nights_left, viewer.id, group.property_id,
+                 local_day_bounds(group.property, today)[0])
 
 
 def _shared_interests(mine: _Mine, group_id: int) -> Subquery:
@@ -373,6 +392,22 @@ def _stays_at(property_id: int) -> Subquery:
             .group_by(StayGuest.member_id).subquery())
 
 
+def _going_together(mine: _Mine) -> Select:
+    """(other member, occurrence) for each occurrence at the property, today or later and
+    not cancelled, where both the viewer and the other hold a confirmed ticket."""
+    own = aliased(Ticket)
+    return (select(Ticket.member_id, Ticket.occurrence_id)
+            .join(own, and_(own.occurrence_id == Ticket.occurrence_id,
+                            own.member_id == mine.member_id,
+                            own.status == TicketStatus.confirmed))
+            .join(EventOccurrence, EventOccurrence.id == Ticket.occurrence_id)
+            .join(Event, Event.id == EventOccurrence.event_id)
+            .where(Ticket.status == TicketStatus.confirmed, Ticket.member_id != mine.member_id,
+                   Event.property_id == mine.property_id, Event.cancelled_at.is_(None),
+                   EventOccurrence.cancelled_at.is_(None),
+                   EventOccurrence.starts_at >= mine.day_start))
+
+
 def _shared_interest_names(mine: _Mine, member_ids: list[int]) -> dict[int, list[str]]:
     names: dict[int, list[str]] = {}
     if not member_ids or not mine.interest_ids:
@@ -384,6 +419,34 @@ def _shared_interest_names(mine: _Mine, member_ids: list[int]) -> dict[int, list
                    MemberInterest.interest_id.in_(mine.interest_ids)).order_by(Interest.name)):
         names.setdefault(member_id, []).append(name)
     return names
+
+
+def _shared_event_titles(mine: _Mine, member_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """Per member: the (English, Chinese) titles of the events the two are going to,
+    soonest first, each once."""
+    titles: dict[int, list[tuple[str, str]]] = {}
+    if not member_ids:
+        return titles
+    rows = session.execute(_going_together(mine).where(Ticket.member_id.in_(member_ids))
+                           .add_columns(Event.title_en, Event.title_zh)
+                           .order_by(EventOccurrence.starts_at, Event.id))
+    for member_id, _occurrence_id, title_en, title_zh in rows:
+        known = titles.setdefault(member_id, [])
+        if (title_en, title_zh) not in known:
+            known.append((title_en, title_zh))
+    return titles
+
+
+def _event_reasons(titles: list[tuple[str, str]]) -> list:
+    """The strongest reason first; the titles too are read in the viewer's language."""
+    if not titles:
+        return []
+    return [_l("You're both going to %(events)s", events=LazyString(_titles_text, titles))]
+
+
+def _titles_text(titles: list[tuple[str, str]]) -> str:
+    chinese = str(get_locale() or "").startswith("zh")
+    return ", ".join((chinese and title_zh) or title_en for title_en, title_zh in titles)
 
 
 def _reasons(mine: _Mine, other: Member, interests: list[str],

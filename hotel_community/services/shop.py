@@ -149,11 +149,14 @@ def delivery_options(placement: Placement, stays: list[Stay]) -> list[str]:
 
 
 def delivery_label(choice: str) -> str:
+    from hotel_community.services.events import TICKET_DELIVERY  # events imports the shop
+
     return {
         TAKE_FROM_ROOM: _("Take the one in the room (added to your bill at check-out)"),
         BRING_TO_ROOM: _("Bring a new one to my room"),
         DESK_PICKUP: _("I'll pick it up at the front desk"),
         SHIP_HOME: _("Ship it to my home"),
+        TICKET_DELIVERY: _("Event ticket"),
     }[choice]
 
 

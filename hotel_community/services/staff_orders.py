@@ -22,8 +22,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from hotel_community.database import session
 from hotel_community.errors import NotFound, ValidationFailed
-from hotel_community.models import Member, Order, OrderEvent, OrderStatus, Property
-from hotel_community.services import orders, shop
+from hotel_community.models import Member, Order, OrderEvent, OrderStatus, Property, Ticket
+from hotel_community.services import events, orders, shop
 from hotel_community.services.access import today_at
 from hotel_community.services.health import day_bounds
 from hotel_community.services.products import minor_to_decimal, price_to_minor
@@ -50,6 +50,7 @@ DELIVERY_TEXT = {
     shop.BRING_TO_ROOM: "Bring to the room",
     shop.DESK_PICKUP: "Pick up at the desk",
     shop.SHIP_HOME: "Ship home",
+    events.TICKET_DELIVERY: "Event ticket",
 }
 ROOM_DELIVERY_TEXT = {shop.TAKE_FROM_ROOM: "Taken from room {room}",
                       shop.BRING_TO_ROOM: "Bring to room {room}"}
@@ -186,6 +187,11 @@ def refund(prop: Property, order_id: int, amount_text: str, actor: str,
         raise ValidationFailed("Enter the amount to refund as a number, e.g. 12.50 (no thousands "
                                "separators).", {"amount": ["Not an amount."]}) from None
     return orders.refund(order_id, amount, actor, restock=restock), amount
+
+
+def ticket_of(order: Order) -> Ticket | None:
+    """The event ticket a ticket order pays for; None for the shop's orders."""
+    return events.ticket_of_order(order.id) if order.delivery == events.TICKET_DELIVERY else None
 
 
 def remaining(order: Order) -> int:

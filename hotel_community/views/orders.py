@@ -18,7 +18,7 @@ from hotel_community.errors import CommunityError, MalformedRequest, NotFound, P
 from hotel_community.hookspecs import PaymentProvider
 from hotel_community.i18n import gettext as _
 from hotel_community.models import Order, OrderEvent, OrderStatus
-from hotel_community.services import orders, shop
+from hotel_community.services import events, orders, shop
 from hotel_community.services.products import format_price
 from hotel_community.views.guest_base import (
     current_member, guest_blueprint, member_required, message_page,
@@ -41,7 +41,8 @@ def order(token: str) -> Response:
     if found.status == OrderStatus.pending_payment:
         context = _payment_context(found, provider)
     else:
-        context = {"reorder": shop.placements_to_reorder([found]).get(found.id)}
+        context = {"reorder": shop.placements_to_reorder([found]).get(found.id),
+                   "ticket_url": _ticket_url(found)}
     response = Response(render_template("hotel_community/guest/order.html", order=found,
                                         provider=provider, **_helpers(), **context))
     # The URL is the key to the order: keep it out of caches and other sites' logs.
@@ -63,6 +64,14 @@ def _payment_context(order: Order, provider: PaymentProvider | None) -> dict:
     return {"payment": payment, "csrf_token": generate_csrf,
             "confirm_url": url_for(".confirm", token=order.token),
             "order_url": url_for(".order", token=order.token, _external=True)}
+
+
+def _ticket_url(order: Order) -> str | None:
+    """Where a paid ticket order's ticket is shown (to its member, signed in)."""
+    if order.delivery != events.TICKET_DELIVERY or order.status not in orders.PAID_STATUSES:
+        return None
+    ticket = events.ticket_of_order(order.id)
+    return url_for("hotel_community.events.ticket", ticket_id=ticket.id) if ticket else None
 
 
 @bp.post("/orders/<token>/confirm")
@@ -104,6 +113,7 @@ def _helpers() -> dict:
             "when": lambda moment, order: _local_time(moment, order, locale),
             "status_text": status_text, "history": history,
             "delivery_label": shop.delivery_label, "SHIP_HOME": shop.SHIP_HOME,
+            "TICKET": events.TICKET_DELIVERY,
             "pending": OrderStatus.pending_payment}
 
 
@@ -112,6 +122,8 @@ def status_text(order: Order) -> str:
         return _fulfilled(order)
     if order.status == OrderStatus.paid and order.refunded:
         return _("Paid, partly refunded")
+    if order.status == OrderStatus.paid and order.delivery == events.TICKET_DELIVERY:
+        return _("Paid: your ticket is confirmed")
     return {OrderStatus.pending_payment: _("Waiting for payment"), OrderStatus.paid: _("Paid"),
             OrderStatus.cancelled: _("Cancelled"),
             OrderStatus.refunded: _("Refunded")}[order.status]
@@ -137,7 +149,8 @@ def history(order: Order) -> list[tuple[OrderEvent, str]]:
 
 def _fulfilled(order: Order) -> str:
     return {shop.TAKE_FROM_ROOM: _("It's yours"), shop.BRING_TO_ROOM: _("Delivered to your room"),
-            shop.DESK_PICKUP: _("Picked up"), shop.SHIP_HOME: _("Shipped")}[order.delivery]
+            shop.DESK_PICKUP: _("Picked up"), shop.SHIP_HOME: _("Shipped"),
+            events.TICKET_DELIVERY: _("Ticket confirmed")}[order.delivery]
 
 
 def _local_time(moment: datetime, order: Order, locale: str) -> str:

@@ -60,6 +60,7 @@ def detail(order_id: int) -> str:
     form = RefundForm(formdata=None, amount=str(minor_to_decimal(remaining, order.currency)))
     return render_template("hotel_community/staff/order_detail.html", property=prop, order=order,
                            remaining=remaining, refund_form=form,
+                           ticket=staff_orders.ticket_of(order),
                            desk_provider=orders.DESK_PROVIDER, **_readers(prop))
 
 

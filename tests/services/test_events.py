@@ -2,7 +2,7 @@
 cancelling, and the door."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -216,3 +216,18 @@ def test_thirty_rsvps_for_the_last_five_places(app, prop):
     events.cancel_ticket(holder.id, holder.member)
     assert status(first_in_line) == TicketStatus.confirmed
     assert occurrence_of(event).taken == 5
+
+
+def test_a_ticket_refunded_in_full_gives_its_place_to_the_next_in_line(app, prop, card):
+    event = make_event(prop, capacity=1, price=8800)
+    mei, wei = guests(prop, 2)
+    ticket = events.rsvp(occurrence_of(event).id, mei, provider_name="fake_card")
+    order = orders.get_order(ticket.order_id)
+    orders.apply_payment_update("fake_card", PaymentUpdate(order.provider_ref, "succeeded"))
+    waiting = events.rsvp(occurrence_of(event).id, wei, provider_name="fake_card")
+
+    orders.refund(order.id, 4000, "staff:ana")
+    assert status(ticket) == TicketStatus.confirmed  # a partial refund keeps the place
+    orders.refund(order.id, 4800, "staff:ana")
+    assert status(ticket) == TicketStatus.cancelled
+    assert status(waiting) == TicketStatus.offered
