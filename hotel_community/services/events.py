@@ -43,6 +43,11 @@ TICKET_DELIVERY = "event_ticket"
 MAX_OCCURRENCES = 366
 #: Ticket codes: 16 random bytes, URL-safe (22 characters).
 CODE_BYTES = 16
+MAX_CAPACITY = 100_000
+#: RSVPs may close at most this many minutes (30 days) before the start.
+MAX_RSVP_CLOSES = 30 * 24 * 60
+#: Prices live in an INTEGER column (32 bits); a place costs less than that times two.
+MAX_PRICE = 2**30 - 1
 
 # Notification kinds (worded in the reader's language when shown).
 PLACE_FREED = "place_freed"          # promoted from the waitlist (free event: confirmed)
@@ -100,14 +105,18 @@ def _check_fields(fields: EventFields) -> None:
     errors: dict[str, list[str]] = {}
     if not fields.title_en.strip():
         errors["title_en"] = ["Required."]
-    if not 1 <= fields.capacity <= 100_000:
+    if not 1 <= fields.capacity <= MAX_CAPACITY:
         errors["capacity"] = ["From 1 to 100,000."]
     if not 1 <= fields.duration_minutes <= 24 * 60:
         errors["duration_minutes"] = ["From 1 minute to a day."]
     if fields.price < 0:
         errors["price"] = ["Cannot be negative."]
-    if fields.rsvp_closes_minutes < 0:
-        errors["rsvp_closes_minutes"] = ["Cannot be negative."]
+    if not 0 <= fields.rsvp_closes_minutes <= MAX_RSVP_CLOSES:
+        errors["rsvp_closes_minutes"] = ["From 0 to 30 days (43,200 minutes)."]
+    if not 2000 <= fields.starts_local.year <= 2100:
+        errors["starts_local"] = ["Not a date the hotel will see."]
+    if fields.price > MAX_PRICE:
+        errors["price"] = ["Too high."]
     if fields.repeat_daily_until and fields.repeat_daily_until < fields.starts_local.date():
         errors["repeat_daily_until"] = ["Before the first date."]
     if errors:
@@ -144,8 +153,8 @@ def update_event(event_id: int, fields: EventFields) -> Event:
 
 def set_capacity(occurrence_id: int, capacity: int) -> EventOccurrence:
     """More or fewer places; never fewer than are taken. More places promote the waitlist."""
-    if capacity < 1:
-        raise ValidationFailed("At least one place.", {"capacity": ["Too small."]})
+    if not 1 <= capacity <= MAX_CAPACITY:
+        raise ValidationFailed("From 1 to 100,000 places.", {"capacity": ["Out of range."]})
     with transaction():
         changed = session.execute(
             update(EventOccurrence).where(EventOccurrence.id == occurrence_id,
@@ -158,9 +167,20 @@ def set_capacity(occurrence_id: int, capacity: int) -> EventOccurrence:
     return get_occurrence(occurrence_id)
 
 
-def cancel_event(event_id: int, actor: str, occurrence_id: int | None = None) -> int:
+@dataclass(frozen=True)
+class Cancelled:
+    """What cancelling an event did."""
+
+    tickets: int
+    #: Paid tickets whose refund the payment system refused; staff refund them from
+    #: the order page (and cancelling again retries nothing already done).
+    refunds_failed: int
+
+
+def cancel_event(event_id: int, actor: str, occurrence_id: int | None = None) -> Cancelled:
     """Cancel the event (or one occurrence): every ticket is cancelled, its holder told,
-    and paid tickets refunded. Returns how many tickets were cancelled."""
+    and paid tickets refunded. Safe to run again: it picks up the tickets of every
+    cancelled occurrence still open (a cancel cut short by a timeout)."""
     now = utcnow()
     with transaction():
         event = get_event(event_id)
@@ -168,23 +188,26 @@ def cancel_event(event_id: int, actor: str, occurrence_id: int | None = None) ->
                                               EventOccurrence.cancelled_at.is_(None))
         if occurrence_id is not None:
             query = query.where(EventOccurrence.id == occurrence_id)
-        else:
+        elif event.cancelled_at is None:
             event.cancelled_at = now
-        cancelled = list(session.scalars(query.values(cancelled_at=now)
-                                         .returning(EventOccurrence.id)))
-    count = 0
+        session.execute(query.values(cancelled_at=now))
+    cancelled = select(EventOccurrence.id).where(EventOccurrence.event_id == event_id,
+                                                 EventOccurrence.cancelled_at.is_not(None))
+    if occurrence_id is not None:
+        cancelled = cancelled.where(EventOccurrence.id == occurrence_id)
+    count = failed = 0
     for ticket_id in list(session.scalars(select(Ticket.id).where(
             Ticket.occurrence_id.in_(cancelled), Ticket.status != TicketStatus.cancelled))):
         try:
             cancelled_now = _cancel(ticket_id, actor, refund=True, promote_next=False)
-        except PaymentProviderError:  # the ticket is cancelled; the order's history says the
-            cancelled_now = True      # refund failed, and staff refund it from the order page
+        except PaymentProviderError:  # the ticket is cancelled; the order's history says why
+            cancelled_now, failed = True, failed + 1
             current_app.logger.warning("Refund of ticket %s failed", ticket_id, exc_info=True)
         if cancelled_now:
             ticket = session.get(Ticket, ticket_id)
             notify(ticket.member_id, EVENT_CANCELLED, {"event": event.id}, "")
             count += 1
-    return count
+    return Cancelled(count, failed)
 
 
 # --------------------------------------------------------------------------- reading
@@ -291,7 +314,7 @@ def rsvp(occurrence_id: int, member: Member, plus_one: bool = False,
     places = 2 if plus_one else 1
     provider = _provider(event, member, provider_name)
     with transaction():
-        took = _take(occurrence_id, places)
+        took = _take(occurrence_id, places, behind_the_line=True)
         if not took:
             status = TicketStatus.waitlisted
         elif provider is None:
@@ -307,6 +330,9 @@ def rsvp(occurrence_id: int, member: Member, plus_one: bool = False,
             ticket.order_id = _ticket_order(ticket, occurrence, member, provider, locale).id
     if ticket.status == TicketStatus.pending_payment:
         orders.start_payment(ticket.order_id, provider)
+        session.refresh(ticket)
+    elif ticket.status == TicketStatus.waitlisted:
+        promote(occurrence_id)  # a single place a +1 ahead could not use goes to the line
         session.refresh(ticket)
     return ticket
 
@@ -364,14 +390,15 @@ def _ticket_order(ticket: Ticket, occurrence: EventOccurrence, member: Member, p
 def pay_offer(ticket_id: int, member: Member, provider_name: str, locale: str = "en") -> Ticket:
     """The member takes the place the waitlist offered them: they pay for it now."""
     ticket = _own_ticket(ticket_id, member)
-    if ticket.status != TicketStatus.offered:
-        raise Conflict(_l("This place is no longer offered to you."))
     occurrence = get_occurrence(ticket.occurrence_id)
+    if ticket.status != TicketStatus.offered or rsvp_closed(occurrence):
+        raise Conflict(_l("This place is no longer offered to you."))
     provider = _provider(occurrence.event, member, provider_name)
     with transaction():
         order = _ticket_order(ticket, occurrence, member, provider, locale)
         moved = session.execute(
-            update(Ticket).where(Ticket.id == ticket.id, Ticket.status == TicketStatus.offered)
+            update(Ticket).where(Ticket.id == ticket.id, Ticket.status == TicketStatus.offered,
+                                 Ticket.offered_until >= utcnow())
             .values(status=TicketStatus.pending_payment, order_id=order.id, offered_until=None)
             .returning(Ticket.id)).scalar()
         if moved is None:
@@ -387,7 +414,13 @@ def cancel_ticket(ticket_id: int, member: Member) -> Ticket:
     ticket = _own_ticket(ticket_id, member)
     if ticket.status != TicketStatus.waitlisted and rsvp_closed(get_occurrence(ticket.occurrence_id)):
         raise Conflict(_l("It is too late to cancel: please tell the front desk."))
-    if not _cancel(ticket_id, orders.GUEST, refund=True):
+    try:
+        cancelled = _cancel(ticket_id, orders.GUEST, refund=True)
+    except PaymentProviderError:  # the order's history has the reason; staff refund it by hand
+        current_app.logger.warning("Refund of cancelled ticket %s failed", ticket_id, exc_info=True)
+        raise PaymentProviderError(_l("Your place is cancelled, but the refund could not be made "
+                                      "just now: the front desk will refund you.")) from None
+    if not cancelled:
         raise Conflict(_l("This place is already cancelled."))
     return session.get(Ticket, ticket_id)
 
@@ -399,19 +432,26 @@ def _own_ticket(ticket_id: int, member: Member) -> Ticket:
     return ticket
 
 
-def _cancel(ticket_id: int, actor: str, refund: bool, promote_next: bool = True) -> bool:
-    """Cancel a ticket once: free its places, refund or stop its payment, move the line."""
+def _cancel(ticket_id: int, actor: str, refund: bool, promote_next: bool = True,
+            holding: Any = None) -> bool:
+    """Cancel a ticket once: free its places, move the line, refund or stop its payment.
+
+    ``holding`` narrows which holding tickets may be cancelled (an offer that ran out).
+    """
     with transaction():
-        held = _cancel_where(ticket_id, Ticket.status.in_(HOLDING))
-        ticket = held or _cancel_where(ticket_id, Ticket.status == TicketStatus.waitlisted)
+        held = _cancel_where(ticket_id, Ticket.status.in_(HOLDING) if holding is None else holding)
+        ticket = held or (holding is None and _cancel_where(
+            ticket_id, Ticket.status == TicketStatus.waitlisted)) or None
         if held:
             _release(held.occurrence_id, held.places)
     if ticket is None:
         return False
-    if ticket.order_id is not None:
-        _settle_order_of_cancelled(ticket.order_id, actor, refund)
+    # The line moves before the payment system is asked: a refund that fails (or is
+    # slow) never keeps the place from the next in line, nor lets a newcomer take it.
     if held and promote_next:
         promote(ticket.occurrence_id)
+    if ticket.order_id is not None:
+        _settle_order_of_cancelled(ticket.order_id, actor, refund)
     return True
 
 
@@ -434,13 +474,17 @@ def _settle_order_of_cancelled(order_id: int, actor: str, refund: bool) -> None:
 
 # --------------------------------------------------------------------------- places and the line
 
-def _take(occurrence_id: int, places: int) -> bool:
-    return session.execute(
-        update(EventOccurrence)
-        .where(EventOccurrence.id == occurrence_id, EventOccurrence.cancelled_at.is_(None),
-               EventOccurrence.taken + places <= EventOccurrence.capacity)
-        .values(taken=EventOccurrence.taken + places).returning(EventOccurrence.id)
-    ).scalar() is not None
+def _take(occurrence_id: int, places: int, behind_the_line: bool = False) -> bool:
+    """Take places if they are free; ``behind_the_line``: only when nobody is waiting
+    (a newcomer never takes a place the line is owed)."""
+    query = (update(EventOccurrence)
+             .where(EventOccurrence.id == occurrence_id, EventOccurrence.cancelled_at.is_(None),
+                    EventOccurrence.taken + places <= EventOccurrence.capacity))
+    if behind_the_line:
+        query = query.where(~exists().where(Ticket.occurrence_id == occurrence_id,
+                                            Ticket.status == TicketStatus.waitlisted))
+    return session.execute(query.values(taken=EventOccurrence.taken + places)
+                           .returning(EventOccurrence.id)).scalar() is not None
 
 
 def _release(occurrence_id: int, places: int) -> None:
@@ -465,6 +509,8 @@ def promote(occurrence_id: int) -> list[Ticket]:
     """Give freed places to the line, in order, as long as they fit; returns the promoted."""
     promoted: list[Ticket] = []
     skipped: set[int] = set()
+    if rsvp_closed(get_occurrence(occurrence_id)):
+        return promoted  # too late to come: the line stays as it is
     while True:
         with transaction():
             candidate = session.scalar(_line(occurrence_id).where(Ticket.id.not_in(skipped))
@@ -497,10 +543,13 @@ def promote(occurrence_id: int) -> list[Ticket]:
 
 def expire_offers(now: datetime | None = None) -> int:
     """Offers the member did not take in time go to the next in line; returns how many."""
-    expired = list(session.scalars(select(Ticket.id).where(
-        Ticket.status == TicketStatus.offered, Ticket.offered_until < (now or utcnow()))))
+    now = now or utcnow()
+    ran_out = (Ticket.status == TicketStatus.offered) & (Ticket.offered_until < now)
+    expired = list(session.scalars(select(Ticket.id).where(ran_out)))
     session.rollback()
-    return sum(_cancel(ticket_id, orders.SYSTEM, refund=False) for ticket_id in expired)
+    # The UPDATE re-checks: an offer the member is paying for meanwhile is theirs.
+    return sum(_cancel(ticket_id, orders.SYSTEM, refund=False, holding=ran_out)
+               for ticket_id in expired)
 
 
 # --------------------------------------------------------------------------- orders of tickets

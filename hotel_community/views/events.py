@@ -76,10 +76,13 @@ def cancel(ticket_id: int) -> BaseResponse | tuple[str, int]:
     paid = ticket.order_id is not None and ticket.status == TicketStatus.confirmed
     try:
         events.cancel_ticket(ticket_id, current_member())
+    except PaymentProviderError as late_refund:  # cancelled; the desk refunds by hand
+        flash(late_refund.message)
     except CommunityError as refused:
         return _refused(ticket.occurrence_id, refused)
-    flash(_("Your place is cancelled; the payment is refunded.") if paid
-          else _("Your place is cancelled."))
+    else:
+        flash(_("Your place is cancelled; the payment is refunded.") if paid
+              else _("Your place is cancelled."))
     return redirect(url_for(".occurrence", occurrence_id=ticket.occurrence_id), 303)
 
 

@@ -201,9 +201,15 @@ def _price_text(event: Event) -> str:
     return str(minor_to_decimal(event.price, event.currency)) if event.price else ""
 
 
-def _tickets_cancelled(count: int) -> str:
-    return (f"{count} ticket{'' if count == 1 else 's'} cancelled; paid ones are refunded and "
-            "every holder is told." if count else "No tickets to cancel.")
+def _tickets_cancelled(outcome: events.Cancelled) -> str:
+    if not outcome.tickets:
+        return "No tickets to cancel."
+    said = (f"{outcome.tickets} ticket{'' if outcome.tickets == 1 else 's'} cancelled and every "
+            "holder told; paid ones are refunded.")
+    if outcome.refunds_failed:
+        said += (f" {outcome.refunds_failed} refund(s) failed: refund them from the Orders page "
+                 "(their history says why).")
+    return said
 
 
 def _readers(prop: Property) -> dict[str, Callable[..., Any]]:

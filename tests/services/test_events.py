@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hotel_community.database import session, utcnow
-from hotel_community.errors import Conflict, Forbidden, ValidationFailed
+from hotel_community.errors import Conflict, Forbidden, PaymentProviderError, ValidationFailed
 from hotel_community.hookspecs import PaymentUpdate
 from hotel_community.models import (
     EventAudience, EventOccurrence, Notification, OrderStatus, Post, Ticket, TicketStatus,
@@ -156,7 +156,7 @@ def test_cancelling_the_event_refunds_paid_tickets_and_tells_everyone(app, prop,
     orders.apply_payment_update("fake_card", PaymentUpdate(order.provider_ref, "succeeded"))
     events.rsvp(occurrence_of(event).id, wei, provider_name="fake_card")
 
-    assert events.cancel_event(event.id, "staff:ana") == 2
+    assert events.cancel_event(event.id, "staff:ana") == events.Cancelled(tickets=2, refunds_failed=0)
     session.expire_all()
     assert orders.get_order(order.id).status == OrderStatus.refunded
     assert [amount for amount, _key in card.refunds] == [8800]
@@ -231,3 +231,103 @@ def test_a_ticket_refunded_in_full_gives_its_place_to_the_next_in_line(app, prop
     orders.refund(order.id, 4800, "staff:ana")
     assert status(ticket) == TicketStatus.cancelled
     assert status(waiting) == TicketStatus.offered
+
+
+# --- what review found ---------------------------------------------------------------------------
+
+def test_a_refused_refund_still_gives_the_place_to_the_next_in_line(app, prop, card):
+    event = make_event(prop, capacity=1, price=8800)
+    mei, wei, newcomer = guests(prop, 3)
+    ticket = events.rsvp(occurrence_of(event).id, mei, provider_name="fake_card")
+    order = orders.get_order(ticket.order_id)
+    orders.apply_payment_update("fake_card", PaymentUpdate(order.provider_ref, "succeeded"))
+    waiting = events.rsvp(occurrence_of(event).id, wei, provider_name="fake_card")
+    card.refuse_refunds = True
+
+    with pytest.raises(PaymentProviderError) as refused:
+        events.cancel_ticket(ticket.id, mei)
+    assert "front desk will refund you" in str(refused.value.message)
+    assert status(ticket) == TicketStatus.cancelled
+    assert status(waiting) == TicketStatus.offered
+    late = events.rsvp(occurrence_of(event).id, newcomer, provider_name="fake_card")
+    assert late.status == TicketStatus.waitlisted
+    assert occurrence_of(event).taken == 1
+
+
+def test_a_newcomer_never_takes_a_place_the_line_is_owed(app, prop):
+    event = make_event(prop, capacity=1)
+    occurrence_id = occurrence_of(event).id
+    holder, waiting, newcomer = guests(prop, 3)
+    first = events.rsvp(occurrence_id, holder)
+    line = events.rsvp(occurrence_id, waiting)
+    # A place frees without the line moving yet (as between a cancel and its promotion).
+    session.execute(update(Ticket).where(Ticket.id == first.id)
+                    .values(status=TicketStatus.cancelled))
+    session.execute(update(EventOccurrence).where(EventOccurrence.id == occurrence_id)
+                    .values(taken=0))
+    session.commit()
+
+    late = events.rsvp(occurrence_id, newcomer)
+    assert late.status == TicketStatus.waitlisted
+    assert status(line) == TicketStatus.confirmed  # the newcomer's RSVP moved the line
+
+
+def test_an_offer_that_ran_out_cannot_be_paid_and_expires_once(app, prop, card):
+    event = make_event(prop, capacity=1, price=8800)
+    mei, wei = guests(prop, 2)
+    ticket = events.rsvp(occurrence_of(event).id, mei, provider_name="fake_card")
+    waiting = events.rsvp(occurrence_of(event).id, wei, provider_name="fake_card")
+    orders.expire_pending(now=utcnow() + timedelta(hours=1))
+    assert status(waiting) == TicketStatus.offered
+    session.execute(update(Ticket).where(Ticket.id == waiting.id)
+                    .values(offered_until=utcnow() - timedelta(minutes=1)))
+    session.commit()
+
+    with pytest.raises(Conflict):
+        events.pay_offer(waiting.id, wei, "fake_card")
+    assert events.expire_offers() == 1
+    assert status(waiting) == TicketStatus.cancelled
+    assert status(ticket) == TicketStatus.cancelled
+    assert occurrence_of(event).taken == 0
+
+
+def test_no_one_is_promoted_once_rsvps_have_closed(app, prop):
+    event = make_event(prop, capacity=1, starts_local=datetime.now() + timedelta(hours=20),
+                       rsvp_closes_minutes=60)
+    mei, wei = guests(prop, 2)
+    ticket = events.rsvp(occurrence_of(event).id, mei)
+    waiting = events.rsvp(occurrence_of(event).id, wei)
+    session.execute(update(events.Event).where(events.Event.id == event.id)
+                    .values(rsvp_closes_minutes=24 * 60))
+    session.commit()
+
+    events._cancel(ticket.id, "staff:ana", refund=False)
+    assert status(waiting) == TicketStatus.waitlisted
+
+
+def test_cancelling_again_finishes_what_a_cut_short_cancel_left(app, prop):
+    event = make_event(prop, capacity=2)
+    mei, wei = guests(prop, 2)
+    for member in (mei, wei):
+        events.rsvp(occurrence_of(event).id, member)
+    session.execute(update(EventOccurrence).where(EventOccurrence.event_id == event.id)
+                    .values(cancelled_at=utcnow()))  # the first cancel stopped here
+    session.commit()
+
+    assert events.cancel_event(event.id, "staff:ana").tickets == 2
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"starts_local": datetime(1, 1, 1, 19, 0)}, "starts_local"),
+    ({"rsvp_closes_minutes": 2_000_000_000}, "rsvp_closes_minutes"),
+    ({"price": 2**31}, "price"),
+])
+def test_out_of_range_event_details_are_refused(app, prop, change, field):
+    with pytest.raises(ValidationFailed) as refused:
+        make_event(prop, **change)
+    assert field in refused.value.details
+
+
+def test_capacity_out_of_range_is_refused(app, prop):
+    with pytest.raises(ValidationFailed):
+        events.set_capacity(occurrence_of(make_event(prop)).id, 99_999_999_999)

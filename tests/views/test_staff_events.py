@@ -210,8 +210,8 @@ def test_cancelling_the_event_refunds_paid_tickets(app, desk, prop, card):
     unpaid = events.rsvp(occurrence.id, wei, provider_name="fake_card")
 
     page = post(desk, f"{EVENTS}/{event.id}/cancel")
-    assert ("Event cancelled. 2 tickets cancelled; paid ones are refunded and every holder is "
-            "told.") in text(page)
+    assert ("Event cancelled. 2 tickets cancelled and every holder told; paid ones are "
+            "refunded.") in text(page)
     assert [fresh_ticket(t).status for t in (paid, unpaid)] == [TicketStatus.cancelled] * 2
     assert card.refunds and card.refunds[0][0] == 8800
     assert orders.get_order(paid.order_id).status == OrderStatus.refunded
