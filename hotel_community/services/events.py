@@ -20,7 +20,7 @@ from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import joinedload
 
 from hotel_community import signals
@@ -208,6 +208,15 @@ def cancel_event(event_id: int, actor: str, occurrence_id: int | None = None) ->
             notify(ticket.member_id, EVENT_CANCELLED, {"event": event.id}, "")
             count += 1
     return Cancelled(count, failed)
+
+
+def open_after_cancel(event_id: int) -> int:
+    """Tickets still open on cancelled dates of the event (a cancel cut short): staff
+    finish it by cancelling again."""
+    return session.scalar(
+        select(func.count()).select_from(Ticket).join(Ticket.occurrence)
+        .where(EventOccurrence.event_id == event_id, EventOccurrence.cancelled_at.is_not(None),
+               Ticket.status != TicketStatus.cancelled)) or 0
 
 
 # --------------------------------------------------------------------------- reading

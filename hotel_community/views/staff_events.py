@@ -107,7 +107,7 @@ def edit(event_id: int) -> str | Response:
     return render_template("hotel_community/staff/event_form.html", form=form, event=event,
                            property=prop, capacity_form=CapacityForm(formdata=None),
                            waiting=staff_events.waitlist_counts([o.id for o in event.occurrences]),
-                           **_readers(prop))
+                           unfinished=events.open_after_cancel(event.id), **_readers(prop))
 
 
 @bp.post("/<hc_id:event_id>/cancel")

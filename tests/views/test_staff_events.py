@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hotel_community.database import session, transaction
 from hotel_community.hookspecs import PaymentUpdate
@@ -296,3 +296,20 @@ def test_attendees_csv(app, desk, prop):
     checked_in = events.local_time(prop, fresh_ticket(ticket).checked_in_at)
     assert row == ["'=HYPERLINK(1) Guest", "mei@example.com", "1200", "1", "Confirmed",
                    checked_in.strftime("%Y-%m-%d %H:%M"), "staff:Ana"]
+
+
+def test_a_cancel_cut_short_can_be_finished_from_the_event_page(app, desk, prop):
+    event = make_event(prop, capacity=2)
+    for member in guests(prop, 2):
+        events.rsvp(occurrence_of(event).id, member)
+    started = occurrence_of(event).starts_at
+    with transaction():  # the first cancel stopped after marking the dates
+        session.execute(update(Event).where(Event.id == event.id).values(cancelled_at=started))
+        session.execute(update(EventOccurrence).where(EventOccurrence.event_id == event.id)
+                        .values(cancelled_at=started))
+
+    page = text(desk.get(f"{EVENTS}/{event.id}"))
+    assert "2 tickets of cancelled dates are still open" in page
+    done = post(desk, f"{EVENTS}/{event.id}/cancel")
+    assert "2 tickets cancelled" in text(done)
+    assert "Finish cancelling" not in text(desk.get(f"{EVENTS}/{event.id}"))
