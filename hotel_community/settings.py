@@ -113,6 +113,10 @@ ROOM_CHARGE_RETRY_DELAY = timedelta(minutes=1)
 #: How long a place freed from a paid event's waitlist is kept for the member offered it.
 EVENT_OFFER_HOLD = timedelta(hours=2)
 
+#: How long a backer whose card was declined at settlement may update it before the
+#: pledge is given up as uncollected.
+CAMPAIGN_RETRY_GRACE = timedelta(days=7)
+
 REQUIRED = ("SECRET_KEY",)
 DEFAULTS: dict[str, Any] = {
     name: value

@@ -14,13 +14,19 @@ from hotel_community.models.orders import (
 from hotel_community.models.events import (
     Event, EventAudience, EventOccurrence, Notification, Ticket, TicketStatus,
 )
+from hotel_community.models.campaigns import (
+    Campaign, CampaignEligibility, CampaignStatus, CampaignUpdate, Pledge, PledgeStatus,
+    RewardTier,
+)
 from hotel_community.models.staff import StaffUser
 
 __all__ = [
-    "ApiKey", "Block", "Connection", "ConnectionStatus", "Event", "EventAudience",
+    "ApiKey", "Block", "Campaign", "CampaignEligibility", "CampaignStatus", "CampaignUpdate",
+    "Connection", "ConnectionStatus", "Event", "EventAudience",
     "EventOccurrence", "Group", "GroupKind", "GuestIdentity",
     "Interest", "Member", "MemberInterest", "Membership", "Order", "OrderEvent", "OrderStatus",
     "Placement", "PmsEvent", "Post", "PostKind", "Product", "ProductPhoto", "Profile", "Property",
-    "Notification", "Reaction", "Report", "RoomCharge", "RoomChargeStatus",
+    "Notification", "Pledge", "PledgeStatus", "Reaction", "RewardTier", "Report", "RoomCharge",
+    "RoomChargeStatus",
     "StaffUser", "Stay", "StayGuest", "StayStatus", "Ticket", "TicketStatus",
 ]
