@@ -159,3 +159,13 @@ class TicketPaymentForm(FlaskForm):
 
 class RsvpForm(TicketPaymentForm):
     plus_one = BooleanField(_l("I am bringing a guest (+1)"))
+
+
+class PledgeForm(FlaskForm):
+    """A pledge: a reward tier (or none) and an amount typed in the campaign's currency.
+
+    ``services.campaigns`` judges both (the tier's minimum, places left, the deadline).
+    """
+
+    tier = RadioField(_l("Reward"), validate_choice=False)
+    amount = StringField(_l("Amount"))

@@ -104,6 +104,11 @@ STRIPE_JS_URL = "https://js.stripe.com/v3/"
 #: Payment method types offered through Stripe.
 STRIPE_PAYMENT_METHOD_TYPES: tuple[str, ...] = ("card", "wechat_pay", "alipay")
 
+#: Send ``off_session=true`` when confirming the charge of a saved card (campaign
+#: settlement), as Stripe expects for charges made while the customer is away.
+#: Only a test server that refuses the parameter (localstripe) wants False.
+STRIPE_CONFIRM_OFF_SESSION = True
+
 #: Attempts to post a room charge to the PMS folio before it goes to the front desk's queue.
 ROOM_CHARGE_MAX_ATTEMPTS = 5
 

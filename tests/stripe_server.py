@@ -56,7 +56,9 @@ class LocalStripe:
                 "HOTEL_COMMUNITY_STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
                 "HOTEL_COMMUNITY_STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
                 "HOTEL_COMMUNITY_STRIPE_API_BASE": self.url,
-                "HOTEL_COMMUNITY_STRIPE_JS_URL": self.js_url}
+                "HOTEL_COMMUNITY_STRIPE_JS_URL": self.js_url,
+                # localstripe refuses off_session on a confirm (real Stripe expects it).
+                "HOTEL_COMMUNITY_STRIPE_CONFIRM_OFF_SESSION": False}
 
     def get(self, path: str, **params: Any) -> dict[str, Any]:
         response = requests.get(f"{self.url}{path}", params=params, auth=(SECRET_KEY, ""), timeout=10)

@@ -19,6 +19,7 @@ from hotel_community.models import (
 )
 from hotel_community.services import events
 from hotel_community.services.products import format_price
+from hotel_community.views import campaign_words
 
 
 def locale() -> str:
@@ -87,6 +88,8 @@ class Note:
 
 def note(notification: Notification, member: Member) -> Note:
     """A notification worded in the reader's language, with where it leads."""
+    if notification.kind in campaign_words.KINDS:
+        return Note(notification.id, *campaign_words.note(notification))
     occurrence = session.get(EventOccurrence, notification.params.get("occurrence") or 0)
     if notification.kind == events.EVENT_CANCELLED or occurrence is None:
         return Note(notification.id, _cancelled(notification),

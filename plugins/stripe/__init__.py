@@ -107,6 +107,50 @@ class StripeProvider(PaymentProvider):
     def refund(self, order: Order, amount: int, idempotency_key: str) -> str:
         return stripe_api.create_refund(order.provider_ref, amount, idempotency_key)
 
+    # Saved cards, for crowdfunding pledges: nothing is charged when the card is saved.
+
+    def save_card_setup(self, customer_ref: str | None, metadata: dict[str, str]) -> dict[str, str]:
+        """A SetupIntent for Stripe.js to save a card on the customer (a new one if
+        ``customer_ref`` is None): ``customer``, ``setup_intent`` and ``client_secret``."""
+        customer = customer_ref or stripe_api.create_customer(metadata)
+        intent = stripe_api.create_setup_intent(customer, metadata)
+        return {"customer": customer, "setup_intent": intent["id"],
+                "client_secret": intent["client_secret"]}
+
+    def saved_card(self, setup_ref: str) -> str | None:
+        """The payment method the SetupIntent saved, or None until it succeeded."""
+        intent = stripe_api.retrieve_setup_intent(setup_ref)
+        if intent.get("status") != "succeeded":
+            return None
+        return intent.get("payment_method") or None
+
+    def release_card(self, payment_method_ref: str) -> None:
+        """Let a saved card go (detach it from its customer)."""
+        stripe_api.detach_payment_method(payment_method_ref)
+
+    # Charging saved cards (crowdfunding settlement): each answer is ``{"id", "status", "error"}``.
+
+    def charge_saved(self, amount: int, currency: str, customer_ref: str, payment_method_ref: str,
+                     metadata: dict[str, str], idempotency_key: str) -> dict[str, str]:
+        """Create the PaymentIntent for a saved card WITHOUT confirming it (nothing is charged
+        yet), so the caller can store its id before :meth:`confirm_charge`."""
+        return _charge(stripe_api.create_off_session_intent(
+            amount, currency, customer_ref, payment_method_ref, metadata, idempotency_key))
+
+    def confirm_charge(self, intent_id: str) -> dict[str, str]:
+        """Charge the card, off session; a decline comes back as ``requires_payment_method``
+        with the bank's ``error``."""
+        return _charge(stripe_api.confirm_off_session(intent_id))
+
+    def charge_status(self, intent_id: str) -> dict[str, str]:
+        return _charge(stripe_api.retrieve_intent(intent_id))
+
+
+def _charge(intent: dict[str, Any]) -> dict[str, str]:
+    error = intent.get("last_payment_error") or {}
+    return {"id": intent["id"], "status": str(intent.get("status", "")),
+            "error": str(error.get("message") or "")}
+
 
 def _update_of(intent: dict[str, Any]) -> PaymentUpdate | None:
     """What a PaymentIntent's status means for the order; ``None`` while it is still open.

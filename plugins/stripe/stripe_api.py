@@ -112,3 +112,64 @@ def verified_event(payload: bytes, signature: str | None) -> tuple[str, dict[str
         raise MalformedRequest("The webhook body is not a Stripe event.") from exc
     data = event.to_dict()
     return str(data.get("type", "")), (data.get("data") or {}).get("object") or {}
+
+
+def create_customer(metadata: dict[str, str]) -> str:
+    with _calling_stripe():
+        return _client().v1.customers.create(params={"metadata": metadata}).id
+
+
+def create_setup_intent(customer_id: str, metadata: dict[str, str]) -> dict[str, Any]:
+    """A SetupIntent that saves a card on the customer to charge later, off session."""
+    params = {"customer": customer_id, "usage": "off_session", "metadata": metadata,
+              "payment_method_types": ["card"]}
+    with _calling_stripe():
+        return _client().v1.setup_intents.create(params=params).to_dict()
+
+
+def retrieve_setup_intent(setup_intent_id: str) -> dict[str, Any]:
+    with _calling_stripe():
+        return _client().v1.setup_intents.retrieve(setup_intent_id).to_dict()
+
+
+def detach_payment_method(payment_method_id: str) -> None:
+    with _calling_stripe():
+        _client().v1.payment_methods.detach(payment_method_id)
+
+
+def create_off_session_intent(amount: int, currency: str, customer_id: str,
+                              payment_method_id: str, metadata: dict[str, str],
+                              idempotency_key: str) -> dict[str, Any]:
+    """A PaymentIntent charging a saved card, NOT confirmed: the caller stores its id first."""
+    params = {"amount": amount, "currency": currency.lower(), "customer": customer_id,
+              "payment_method": payment_method_id, "payment_method_types": ["card"],
+              "metadata": metadata}
+    with _calling_stripe():
+        intent = _client().v1.payment_intents.create(
+            params=params, options={"idempotency_key": idempotency_key})
+    return intent.to_dict()
+
+
+def confirm_off_session(intent_id: str) -> dict[str, Any]:
+    """Confirm a saved-card PaymentIntent while the customer is away.
+
+    A declined card is an answer, not an error: the intent comes back with its
+    ``last_payment_error``. So is an intent another run confirmed meanwhile.
+    """
+    client = _client()
+    with _calling_stripe():
+        try:
+            intent = client.v1.payment_intents.confirm(intent_id, params=_off_session())
+        except stripe.CardError:
+            intent = client.v1.payment_intents.retrieve(intent_id)
+        except stripe.InvalidRequestError:
+            intent = client.v1.payment_intents.retrieve(intent_id)
+            if intent.status == "requires_confirmation":
+                raise
+    return intent.to_dict()
+
+
+def _off_session() -> dict[str, Any]:
+    """``off_session`` on confirm: the customer is not there to pass 3-D Secure, and Stripe
+    applies the exemptions for merchant-initiated charges (HOTEL_COMMUNITY_STRIPE_CONFIRM_OFF_SESSION)."""
+    return {"off_session": True} if config_value("STRIPE_CONFIRM_OFF_SESSION") else {}
