@@ -461,10 +461,12 @@ def change_pledge(pledge_id: int, member: Member, amount: int, tier_id: int | No
     _tier_for(pledge.campaign, tier_id, amount)
     old_tier = pledge.tier_id
     with transaction():
+        _hold_open(pledge.campaign_id)
         if tier_id != old_tier and tier_id is not None:
             _claim(tier_id)
         changed = session.execute(
             update(Pledge).where(Pledge.id == pledge.id, Pledge.status.in_(OPEN),
+                                 Pledge.charge_attempts == 0,
                                  Pledge.tier_id.is_(None) if old_tier is None
                                  else Pledge.tier_id == old_tier)
             .values(amount=amount, tier_id=tier_id).returning(Pledge.id)).scalar()
@@ -480,7 +482,7 @@ def cancel_pledge(pledge_id: int, member: Member) -> Pledge:
     """Withdraw the pledge until the deadline: its place and card are let go."""
     pledge = own_pledge(pledge_id, member)
     _check_may_change(pledge)
-    if not _end_pledge(pledge.id, PledgeStatus.cancelled):
+    if not _end_pledge(pledge.id, PledgeStatus.cancelled, by_member=True):
         raise Conflict(_l("This pledge can no longer change."))
     session.refresh(pledge)
     return pledge
@@ -494,12 +496,30 @@ def _check_may_change(pledge: Pledge) -> None:
         raise Conflict(reason)
 
 
-def _end_pledge(pledge_id: int, status: PledgeStatus) -> bool:
+def _hold_open(campaign_id: int) -> None:
+    """A member's change waits for a settlement deciding the campaign (its row lock) and
+    is refused once the campaign is no longer live or past its deadline by this clock."""
+    still_open = session.scalar(
+        select(Campaign.id).where(Campaign.id == campaign_id,
+                                  Campaign.status == CampaignStatus.live,
+                                  Campaign.deadline > utcnow())
+        .with_for_update(read=True))  # FOR SHARE on PostgreSQL; SQLite's writes are serial
+    if still_open is None:
+        raise Conflict(_l("This campaign has ended: pledges can no longer change."))
+
+
+def _end_pledge(pledge_id: int, status: PledgeStatus, by_member: bool = False) -> bool:
     """Move an open pledge to ``status`` (cancelled or released), give its place back and
-    let its card go; False when it was no longer open (someone else ended it)."""
+    let its card go; False when it was no longer open (someone else ended it).
+
+    A member's own cancel also needs the campaign still open and no charge begun."""
     with transaction():
+        conditions = [Pledge.id == pledge_id, Pledge.status.in_(OPEN)]
+        if by_member:
+            _hold_open(session.scalar(select(Pledge.campaign_id).where(Pledge.id == pledge_id)))
+            conditions.append(Pledge.charge_attempts == 0)
         ended = session.execute(
-            update(Pledge).where(Pledge.id == pledge_id, Pledge.status.in_(OPEN))
+            update(Pledge).where(*conditions)
             .values(status=status).returning(Pledge.tier_id, Pledge.payment_method_ref)).first()
         if ended is None:
             return False

@@ -6,6 +6,7 @@ minimum, sold out, too late) is shown on the campaign's page with its status.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import flash, redirect, render_template, request, session, url_for
@@ -22,6 +23,9 @@ from hotel_community.views import campaign_words
 from hotel_community.views.guest_base import (
     STAY_KEY, current_member, guest_blueprint, member_required,
 )
+
+#: Ids are 32-bit integers: a larger number names no tier.
+MAX_ID = 2**31 - 1
 
 bp = guest_blueprint("campaigns", __name__)
 
@@ -161,7 +165,7 @@ def _tier_id(form: PledgeForm) -> int | None:
     value = form.tier.data or ""
     if not value:
         return None
-    if not value.isdigit():
+    if not re.fullmatch(r"[0-9]{1,10}", value) or int(value) > MAX_ID:
         raise ValidationFailed(_("Please choose a reward again."), {"tier": ["Not a tier."]})
     return int(value)
 

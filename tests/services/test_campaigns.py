@@ -254,3 +254,30 @@ def test_a_failed_charge_gets_a_new_card(prop, localstripe):
     updated = campaigns.confirm_pledge(failed.id, member)
     assert updated.payment_method_ref != old_card and updated.card_updated_at is not None
     assert updated.status == PledgeStatus.payment_failed  # settlement retries it
+
+
+def test_a_member_cannot_cancel_or_change_a_pledge_once_its_charge_has_begun(prop, localstripe):
+    campaign = make_campaign(prop)
+    [member] = guests(prop, 1)
+    active = pledge(localstripe, campaign, member, 6_000)
+    with transaction():  # settlement has claimed it (its clock ran ahead of this one)
+        session.execute(update(Pledge).where(Pledge.id == active.id).values(charge_attempts=1))
+
+    with pytest.raises(Conflict):
+        campaigns.change_pledge(active.id, member, 7_000, None)
+    with pytest.raises(Conflict):
+        campaigns.cancel_pledge(active.id, member)
+    session.expire_all()
+    found = session.get(Pledge, active.id)
+    assert (found.status, found.amount) == (PledgeStatus.active, 6_000)
+
+
+def test_a_member_cannot_change_a_pledge_of_a_campaign_being_settled(prop, localstripe):
+    campaign = make_campaign(prop)
+    [member] = guests(prop, 1)
+    active = pledge(localstripe, campaign, member, 6_000)
+    with transaction():
+        session.execute(update(Campaign).where(Campaign.id == campaign.id)
+                        .values(status=CampaignStatus.succeeded))
+    with pytest.raises(Conflict):
+        campaigns.cancel_pledge(active.id, member)

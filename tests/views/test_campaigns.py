@@ -95,6 +95,8 @@ def test_pledge_refusals(app, prop, campaign, backer, localstripe):
     under = post_pledge(client, campaign, "49.99", tier(campaign, 5_000).id)
     assert under.status_code == 422 and "data-campaign-error" in under.get_data(as_text=True)
     assert post_pledge(client, campaign, "1,000").status_code == 422
+    for tier_value in ("²", "9" * 30):  # digits int() refuses, an id past 32 bits
+        assert post_pledge(client, campaign, "100.00", tier_value).status_code == 422
     no_csrf = client.post(f"{page_url(campaign)}/pledge", data={"amount": "100.00"})
     assert no_csrf.status_code == 400
     assert session.query(Pledge).count() == 0
