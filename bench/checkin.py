@@ -451,24 +451,37 @@ def print_difference(kind: str, small: Measured, large: Measured) -> None:
 
 # --------------------------------------------------------------------------- main
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+def load_options(description: str, time_limit: float) -> argparse.ArgumentParser:
+    """The options every load benchmark has: gunicorn workers, client threads, rounds,
+    the PostgreSQL server and the time limit; the benchmark adds its own sizes."""
+    parser = argparse.ArgumentParser(description=description.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=2000, help="events per server (default 2000)")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (default 3)")
     parser.add_argument("--threads", type=int, default=8, help="client threads (default 8)")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="the servers take turns in this many rounds (default 4)")
     parser.add_argument("--server", default=DEFAULT_SERVER,
                         help="PostgreSQL server URL on 127.0.0.1 (its database is only used to "
                              "create and drop the benchmark's own)")
-    parser.add_argument("--rounds", type=int, default=4,
-                        help="the servers take turns in this many rounds (default 4)")
-    parser.add_argument("--time-limit", type=float, default=120.0,
-                        help="seconds for all HTTP rounds before they stop early (default 120)")
+    parser.add_argument("--time-limit", type=float, default=time_limit,
+                        help="seconds for all HTTP rounds before they stop early "
+                             f"(default {time_limit:g})")
+    return parser
+
+
+def parse_counts(parser: argparse.ArgumentParser, *counts: str) -> argparse.Namespace:
+    """Parse, refusing a count (``counts``, workers, threads, rounds) below 1."""
     args = parser.parse_args()
-    for name in ("events", "workers", "threads", "rounds"):
+    for name in (*counts, "workers", "threads", "rounds"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
     return args
+
+
+def parse_args() -> argparse.Namespace:
+    parser = load_options(__doc__, time_limit=120.0)
+    parser.add_argument("--events", type=int, default=2000, help="events per server (default 2000)")
+    return parse_counts(parser, "events")
 
 
 def main() -> int:

@@ -62,9 +62,9 @@ import requests
 import sqlalchemy as sa
 
 from checkin import (  # bench/ is on sys.path when this file runs
-    DEFAULT_SERVER, LoadResult, Measured, Server, StatementCounter, analyze, in_fresh_database,
-    log, migrate_with_property, print_load, rows_examined, start_gunicorn, stop_cleanly_on_sigterm,
-    wait_ready,
+    LoadResult, Measured, Server, StatementCounter, analyze, in_fresh_database, load_options,
+    log, migrate_with_property, parse_counts, print_load, rows_examined, start_gunicorn,
+    stop_cleanly_on_sigterm, wait_ready,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -255,25 +255,12 @@ def measure_page(app, counter: StatementCounter, link_path: str, url: str) -> Me
 # --------------------------------------------------------------------------- main
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = load_options(__doc__, time_limit=90.0)
     parser.add_argument("--posts", type=int, default=100_000, help="posts in the group (default 100000)")
     parser.add_argument("--members", type=int, default=1000, help="members in house (default 1000)")
     parser.add_argument("--requests", type=int, default=1500,
                         help="feed page requests per server (default 1500)")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (default 3)")
-    parser.add_argument("--threads", type=int, default=8, help="client threads (default 8)")
-    parser.add_argument("--rounds", type=int, default=4,
-                        help="the servers take turns in this many rounds (default 4)")
-    parser.add_argument("--server", default=DEFAULT_SERVER,
-                        help="PostgreSQL server URL on 127.0.0.1 (its database is only used to "
-                             "create and drop the benchmark's own)")
-    parser.add_argument("--time-limit", type=float, default=90.0,
-                        help="seconds for all HTTP rounds before they stop early (default 90)")
-    args = parser.parse_args()
-    for name in ("posts", "members", "requests", "workers", "threads", "rounds"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name} must be at least 1")
+    args = parse_counts(parser, "posts", "members", "requests")
     if args.posts < SMALL:
         parser.error(f"--posts must be at least {SMALL}")
     return args

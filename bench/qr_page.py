@@ -55,9 +55,9 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from checkin import (  # bench/ is on sys.path when this file runs
-    DEFAULT_SERVER, LoadResult, Measured, Server, StatementCounter, analyze, in_fresh_database,
-    log, migrate_with_property, print_load, rows_examined, start_gunicorn, stop_cleanly_on_sigterm,
-    wait_ready,
+    LoadResult, Measured, Server, StatementCounter, analyze, in_fresh_database, load_options,
+    log, migrate_with_property, parse_counts, print_load, rows_examined, start_gunicorn,
+    stop_cleanly_on_sigterm, wait_ready,
 )
 from feed import get_all
 
@@ -182,26 +182,13 @@ def time_label_pdf(app, tmp: Path) -> tuple[int, float, int, int]:
 # --------------------------------------------------------------------------- main
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = load_options(__doc__, time_limit=90.0)
     parser.add_argument("--placements", type=int, default=1000,
                         help="placements in the hotel, also the labels in the PDF (default 1000)")
     parser.add_argument("--products", type=int, default=200, help="products (default 200)")
     parser.add_argument("--requests", type=int, default=1500,
                         help="placement page requests per server (default 1500)")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (default 3)")
-    parser.add_argument("--threads", type=int, default=8, help="client threads (default 8)")
-    parser.add_argument("--rounds", type=int, default=4,
-                        help="the servers take turns in this many rounds (default 4)")
-    parser.add_argument("--server", default=DEFAULT_SERVER,
-                        help="PostgreSQL server URL on 127.0.0.1 (its database is only used to "
-                             "create and drop the benchmark's own)")
-    parser.add_argument("--time-limit", type=float, default=90.0,
-                        help="seconds for all HTTP rounds before they stop early (default 90)")
-    args = parser.parse_args()
-    for name in ("requests", "workers", "threads", "rounds"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name} must be at least 1")
+    args = parse_counts(parser, "requests")
     if args.placements < SMALL_PLACEMENTS or args.products < SMALL_PRODUCTS:
         parser.error(f"--placements must be at least {SMALL_PLACEMENTS}, "
                      f"--products at least {SMALL_PRODUCTS}")
