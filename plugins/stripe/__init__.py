@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from flask import has_request_context, request
 from flask_babel import get_locale
 
 from hotel_community.errors import Conflict, ValidationFailed
@@ -63,7 +64,7 @@ class StripeProvider(PaymentProvider):
         return PaymentStart("pending", provider_ref=intent["id"])
 
     def page_context(self, order: Order) -> dict[str, Any]:
-        intent = stripe_api.retrieve_intent(order.provider_ref)
+        intent = _intent_this_request(order.provider_ref)
         return {"publishable_key": config_value("STRIPE_PUBLISHABLE_KEY"),
                 "client_secret": intent["client_secret"],
                 "js_url": config_value("STRIPE_JS_URL"),
@@ -91,7 +92,7 @@ class StripeProvider(PaymentProvider):
         return answer
 
     def payment_status(self, order: Order) -> PaymentUpdate | None:
-        return _update_of(stripe_api.retrieve_intent(order.provider_ref))
+        return _update_of(_intent_this_request(order.provider_ref))
 
     def webhook_updates(self, request: Request) -> list[PaymentUpdate]:
         event_type, intent = stripe_api.verified_event(request.get_data(),
@@ -150,6 +151,19 @@ def _charge(intent: dict[str, Any]) -> dict[str, str]:
     error = intent.get("last_payment_error") or {}
     return {"id": intent["id"], "status": str(intent.get("status", "")),
             "error": str(error.get("message") or "")}
+
+
+def _intent_this_request(intent_id: str) -> dict[str, Any]:
+    """The PaymentIntent, fetched from Stripe once per request: the order page asks how
+    the payment stands (:meth:`StripeProvider.payment_status`), then, while it is still
+    open, needs its client secret (:meth:`StripeProvider.page_context`). Kept with the
+    request itself (its WSGI environ), never across requests."""
+    if not has_request_context():
+        return stripe_api.retrieve_intent(intent_id)
+    fetched = request.environ.setdefault("hotel_community.stripe_intents", {})
+    if intent_id not in fetched:
+        fetched[intent_id] = stripe_api.retrieve_intent(intent_id)
+    return fetched[intent_id]
 
 
 def _update_of(intent: dict[str, Any]) -> PaymentUpdate | None:

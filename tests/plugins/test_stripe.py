@@ -16,6 +16,7 @@ from hotel_community.database import session
 from hotel_community.errors import Conflict, PaymentProviderError, ValidationFailed
 from hotel_community.extension import state
 from hotel_community.models import Order, OrderStatus, Product
+from hotel_community.plugins.stripe import stripe_api
 from hotel_community.services import orders, shop
 from tests.factories import make_product, place
 from tests.stripe_server import event_payload, sign_webhook
@@ -168,6 +169,20 @@ def test_the_order_page_asks_stripe_when_the_guest_comes_back(app, pillow, local
     localstripe.pay_directly(order.provider_ref)  # Stripe.js did it on the phone
     assert orders.sync_with_provider(fresh(order)).status == OrderStatus.paid
     assert history(order).count("paid") == 1
+
+
+def test_a_pending_order_page_asks_stripe_about_its_intent_once(app, client, pillow, monkeypatch):
+    order = buy(pillow)
+    asked: list[str] = []
+    retrieve = stripe_api.retrieve_intent
+    monkeypatch.setattr(stripe_api, "retrieve_intent",
+                        lambda intent_id: asked.append(intent_id) or retrieve(intent_id))
+
+    for _visit in range(2):
+        page = client.get(f"/community/orders/{order.token}")
+        assert page.status_code == 200 and "data-stripe-payment" in page.get_data(as_text=True)
+    # How it stands and its client secret: one question per visit, never an answer kept over.
+    assert asked == [order.provider_ref, order.provider_ref]
 
 
 # --------------------------------------------------------------------------- webhooks
