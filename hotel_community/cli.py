@@ -141,6 +141,56 @@ def pms_reconcile(code: str, in_house_file: Path) -> None:
     click.echo(report.summary())
 
 
+@community_cli.command("pms-sync")
+@click.option("--property", "code", help="Only this property (default: every linked one).")
+@_fail_on_domain_error
+def pms_sync(code: str | None) -> None:
+    """Reconcile linked properties against their PMS's list of guests in house.
+
+    Meant for cron (e.g. hourly: ``0 * * * * flask community pms-sync``); a
+    property whose PMS fails is reported and left as it was, and the others go on.
+    Exits with status 1 if any property failed.
+    """
+    from hotel_community.services import pms_inbox, pms_links
+
+    chosen = [properties.get_property(code)] if code else pms_links.linked_properties()
+    failures: list[str] = []
+    summaries: list[str] = []
+    with click.progressbar(chosen, label="Reconciling properties", show_pos=True,
+                           item_show_func=lambda p: p.code if p else None) as bar:
+        for prop in bar:
+            try:
+                summaries.append(f"{prop.code}: {pms_inbox.sync(prop).summary()}")
+            except CommunityError as exc:
+                failures.append(f"{prop.code}: {exc.message}")
+    for line in summaries:
+        click.echo(line)
+    for line in failures:
+        click.echo(f"FAILED {line}", err=True)
+    click.echo(f"Synced {len(summaries)} of {len(chosen)} properties.")
+    if failures:
+        raise SystemExit(1)
+
+
+@community_cli.command("pms-notifications")
+@click.option("--limit", default=1000, show_default=True, help="Process at most this many.")
+@_fail_on_domain_error
+def pms_notifications(limit: int) -> None:
+    """Fetch and apply the PMS webhook notifications that are due (new, or failed earlier).
+
+    Meant for cron, every minute (``* * * * * flask community pms-notifications``);
+    safe to run on several machines at once.
+    """
+    from hotel_community.database import utcnow
+    from hotel_community.services import pms_inbox
+
+    now = utcnow()
+    due = min(limit, pms_inbox.count_due(now))
+    with click.progressbar(length=due, label="Fetching from the PMS", show_pos=True) as bar:
+        counts = pms_inbox.process_due(limit=due, now=now, on_each=lambda _outcome: bar.update(1))
+    click.echo(counts.summary())
+
+
 @community_cli.command("labels")
 @click.option("--property", "code", required=True, help="The property's code.")
 @click.option("--product", "sku", help="Only this product (its SKU).")

@@ -82,11 +82,14 @@ def insert_or_ignore(model: type[Base], *conflict_columns: str) -> Insert:
     transaction, so of two concurrent inserts of one key exactly one returns a
     row. PostgreSQL and SQLite (3.35+, for RETURNING) both have it.
     """
+    return upsert(model).on_conflict_do_nothing(index_elements=list(conflict_columns))
+
+
+def upsert(model: type[Base]) -> Insert:
+    """The dialect's INSERT, which has ``on_conflict_do_nothing`` and ``on_conflict_do_update``."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        statement = postgresql.insert(model)
-    elif dialect == "sqlite":
-        statement = sqlite.insert(model)
-    else:
-        raise NotImplementedError(f"hotel-community runs on PostgreSQL or SQLite, not {dialect}.")
-    return statement.on_conflict_do_nothing(index_elements=list(conflict_columns))
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"hotel-community runs on PostgreSQL or SQLite, not {dialect}.")

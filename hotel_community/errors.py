@@ -56,3 +56,15 @@ class PaymentProviderError(CommunityError):
 
 class ServiceUnavailable(CommunityError):
     status, code = 503, "service_unavailable"
+
+
+class PmsError(CommunityError):
+    """The PMS refused a request (bad credentials, an unknown reservation, a bad answer)."""
+
+    status, code = 502, "pms_error"
+
+
+class PmsUnavailable(PmsError):
+    """The PMS did not answer, timed out, or answered with a server error: try again later."""
+
+    status, code = 503, "pms_unavailable"

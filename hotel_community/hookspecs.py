@@ -17,6 +17,8 @@ built-in plugins in ``hotel_community.plugins`` are::
         name = "my_pms"
         ...
 
+The README's "Writing a PMS adapter" walks through a whole one.
+
     @hookimpl
     def hotel_community_pms_adapters():
         return [MyPMS()]
@@ -26,7 +28,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Mapping
 
 import pluggy
 
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
     from flask import Request
 
     from hotel_community.models import Order, Property, Stay
-    from hotel_community.services.checkin import StayEvent
+    from hotel_community.services.checkin import StaySnapshot
 
 PROJECT = "hotel_community"
 ENTRY_POINT_GROUP = "hotel_community.plugins"
@@ -43,35 +45,128 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
+@dataclass(frozen=True)
+class SettingField:
+    """One setting an adapter needs per property (an API token, an id), asked on the staff page."""
+
+    name: str
+    label: str
+    #: Kept encrypted at rest and never shown again once saved.
+    secret: bool = False
+    required: bool = True
+    default: str = ""
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class PmsConnection:
+    """A property's link to its PMS, as an adapter sees it: the property and its settings."""
+
+    property: Property
+    #: Every :class:`SettingField` by name (secrets decrypted), with defaults filled in.
+    settings: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Notification:
+    """What a webhook says changed: the kind of thing and the vendor's id for it.
+
+    Notifications of one (kind, ref) are merged while they wait, so a burst of
+    webhooks about one reservation costs one fetch.
+    """
+
+    kind: str
+    ref: str
+
+
+@dataclass(frozen=True)
+class FolioCharge:
+    """A charge (negative: a credit) to post to a stay's folio."""
+
+    #: Minor units of ``currency``.
+    amount: int
+    currency: str
+    description: str
+    #: The same on every attempt of this charge: the PMS must not post it twice.
+    idempotency_key: str
+
+
 class PMSAdapter(ABC):
     """An adapter to one property management system.
 
-    The core applies stay *snapshots* (:class:`~hotel_community.services.checkin.StayEvent`);
-    an adapter turns its vendor's webhook into them, fetching the reservation's
-    current state from the vendor when the webhook carries only ids.
+    A vendor webhook goes through three steps, so that the webhook is answered
+    fast and a slow or failing PMS never loses an event:
+
+    1. the core checks the token in the webhook's URL, then
+       :meth:`verify_webhook` and :meth:`notifications_from_webhook` turn the
+       request into :class:`Notification` ids, which the core stores;
+    2. after the response (or from ``flask community pms-notifications``), the
+       core calls :meth:`fetch_stays` for each, outside any transaction;
+    3. the core applies the snapshots it gets (state, not changes: duplicated
+       and out-of-order webhooks are harmless), and retries a failed fetch later.
+
+    Adapters speak HTTP to their vendor (see :mod:`hotel_community.pms_http`)
+    and never touch the database. Every method gets the property's
+    :class:`PmsConnection`. Raise :class:`~hotel_community.errors.PmsUnavailable`
+    for what is worth retrying and :class:`~hotel_community.errors.PmsError`
+    for a refusal.
     """
 
     #: Short, stable name; the vendor webhook is served at
-    #: ``<prefix>/api/v1/pms/<name>/webhook``.
+    #: ``<prefix>/api/v1/pms/<name>/webhook?property=<code>&token=<token>``.
     name: str
     #: Human-readable name shown to staff.
     label: str
+    #: What staff fill in to link a property to this PMS.
+    settings_fields: tuple[SettingField, ...] = ()
+
+    def verify_webhook(self, request: Request, connection: PmsConnection) -> None:
+        """Check what the vendor adds to the URL's token (basic auth, its own ids).
+
+        Raise :class:`~hotel_community.errors.AuthenticationFailed` if the request
+        is not from this property's PMS.
+        """
 
     @abstractmethod
-    def events_from_webhook(self, request: Request, prop: Property) -> Iterable[StayEvent]:
-        """Verify the vendor's webhook request and return the stay events it means.
+    def notifications_from_webhook(self, request: Request,
+                                   connection: PmsConnection) -> list[Notification]:
+        """The ids the webhook names. Must not call the PMS: the webhook waits for this.
 
-        Raise :class:`~hotel_community.errors.AuthenticationFailed` for a request
-        that is not genuinely from the vendor.
+        Raise :class:`~hotel_community.errors.MalformedRequest` for a body that is
+        not the vendor's webhook; return ``[]`` for topics that do not concern stays.
         """
 
-    def post_folio_charge(self, prop: Property, stay: Stay, charge: dict[str, Any]) -> str:
-        """Post a charge to the stay's folio; return the PMS's charge id.
+    @abstractmethod
+    def fetch_stays(self, connection: PmsConnection,
+                    notification: Notification) -> list[StaySnapshot]:
+        """Ask the PMS for the current state of what ``notification`` names.
 
-        ``charge`` has ``amount`` (minor units), ``currency``, ``description``
-        and ``idempotency_key``. Adapters whose PMS has no folio API keep the
-        default, and room charges go to the front desk queue instead.
+        Return the stays it concerns (none when the reservation is unknown or
+        not a stay at this property).
         """
+
+    @abstractmethod
+    def in_house(self, connection: PmsConnection) -> list[StaySnapshot]:
+        """Every stay in house now, for ``flask community pms-sync``."""
+
+    def check_connection(self, connection: PmsConnection) -> str:
+        """Call the PMS with the settings; return what staff are told when it works."""
+        return f"{len(self.in_house(connection))} stays in house."
+
+    def post_folio_charge(self, connection: PmsConnection, stay: Stay,
+                          charge: FolioCharge) -> str:
+        """Post a charge to the stay's folio; return the PMS's id for it.
+
+        Adapters whose PMS has no folio API keep the default, and room charges
+        go to the front desk queue instead.
+        """
+        raise NotImplementedError
+
+    def void_folio_charge(self, connection: PmsConnection, stay: Stay, pms_charge_id: str,
+                          idempotency_key: str) -> str:
+        """Take back a charge posted by :meth:`post_folio_charge` (the whole of it);
+        return the PMS's id for the reversal. The default posts nothing: the core
+        then posts a credit instead."""
         raise NotImplementedError
 
 

@@ -115,6 +115,21 @@ ROOM_CHARGE_MAX_ATTEMPTS = 5
 #: Wait before the first retry of a failed room charge; it doubles with each attempt.
 ROOM_CHARGE_RETRY_DELAY = timedelta(minutes=1)
 
+#: Seconds to wait for a PMS's API before the call counts as failed (and is retried).
+PMS_TIMEOUT = 10
+
+#: Wait before the first retry of a PMS notification whose fetch failed; it doubles
+#: with each attempt.
+PMS_RETRY_DELAY = timedelta(minutes=1)
+
+#: Fetches of a PMS notification before it is marked failed (``flask community
+#: pms-sync`` still reconciles its stay against the PMS's in-house list).
+PMS_MAX_ATTEMPTS = 8
+
+#: Fetch and apply what a PMS webhook reported right after its answer is sent. Off,
+#: only ``flask community pms-notifications`` (cron) does it.
+PMS_PROCESS_AFTER_RESPONSE = True
+
 #: How long a place freed from a paid event's waitlist is kept for the member offered it.
 EVENT_OFFER_HOLD = timedelta(hours=2)
 

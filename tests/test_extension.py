@@ -17,15 +17,15 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
 from hotel_community import HotelCommunity, hookimpl, settings, signals
-from hotel_community.errors import AuthenticationFailed
 from hotel_community.extension import EXTENSION_KEY, state
-from hotel_community.hookspecs import ENTRY_POINT_GROUP, PMSAdapter
+from hotel_community.hookspecs import ENTRY_POINT_GROUP
 from hotel_community.models import StayStatus
 from hotel_community.plugin_manager import Plugins
-from hotel_community.services import checkin
+from hotel_community.services import checkin, pms_inbox
 from hotel_community.services.checkin import GuestSnapshot, StayEvent, StaySnapshot
 from tests.conftest import HOST_APP_ROOT
 from tests.factories import ApiClient, event, guest
+from tests.pms.memory import MemoryPMS, linked
 
 SQLITE_MEMORY = "sqlite://"
 
@@ -280,60 +280,42 @@ def bare_app_with_extension() -> Flask:
     return app
 
 
-class FakePMS(PMSAdapter):
-    """A vendor that posts the whole reservation, signed with a shared token."""
-
-    name = "fakepms"
-    label = "Fake PMS"
-
-    def events_from_webhook(self, request, prop):
-        if request.headers.get("X-Fake-Token") != "let-me-in":
-            raise AuthenticationFailed("Not from Fake PMS.")
-        body = request.get_json()
-        yield StayEvent(
-            id=f"fake-{body['event_id']}",
-            occurred_at=datetime.fromisoformat(body["at"]),
-            stay=StaySnapshot(
-                reservation_id=body["reservation"], status=StayStatus(body["state"]),
-                room=body["room"], arrival=date(2026, 11, 20), departure=date(2026, 11, 23),
-                guests=(GuestSnapshot(body["first"], body["last"], pms_guest_id=body["guest"],
-                                      primary=True),)),
-            source=self.name)
-
-
+MEMORY_PMS = MemoryPMS()
 fake_pms_plugin = SimpleNamespace(
-    hotel_community_pms_adapters=hookimpl(lambda: [FakePMS()]))
+    hotel_community_pms_adapters=hookimpl(lambda: [MEMORY_PMS]))
 
 
 def test_plugin_registered_at_runtime_serves_its_pms_webhook(app, client, prop):
     state(app).plugins.register(fake_pms_plugin, "fake_pms_plugin")
-    assert "fakepms" in state(app).plugins.pms_adapters
-    body = {"event_id": "1", "at": "2026-11-20T14:00:00+00:00", "reservation": "F-1",
-            "state": "in_house", "room": "301", "first": "Ana", "last": "Lima", "guest": "P-9"}
-    url = "/community/api/v1/pms/fakepms/webhook?property=TEST"
+    adapter = state(app).plugins.pms_adapters["memorypms"]
+    adapter.put(StaySnapshot(reservation_id="F-1", status=StayStatus.in_house, room="301",
+                             arrival=date(2026, 11, 20), departure=date(2026, 11, 23),
+                             guests=(GuestSnapshot("Ana", "Lima", pms_guest_id="P-9",
+                                                   primary=True),)))
+    url = linked(prop, adapter)
+    body = {"reservations": ["F-1"]}
 
-    refused = client.post(url, json=body)
+    refused = client.post(url.replace("token=", "token=x"), json=body)
     assert refused.status_code == 401
     assert refused.json["error"]["code"] == "authentication_failed"
 
-    response = client.post(url, json=body, headers={"X-Fake-Token": "let-me-in"})
-    assert response.status_code == 200, response.json
-    assert [e["result"] for e in response.json["events"]] == ["applied"]
-    again = client.post(url, json=body, headers={"X-Fake-Token": "let-me-in"})
-    assert [e["result"] for e in again.json["events"]] == ["duplicate"]
+    response = client.post(url, json=body)
+    assert response.status_code == 202, response.json
+    assert response.json["received"] == 1
+    pms_inbox.process_due()
 
     stay = checkin.find_stay(prop, "F-1")
     assert stay.status == StayStatus.in_house and stay.room == "301"
     assert [m.member.last_name for m in checkin.stay_group_members(prop)] == ["Lima"]
 
-    missing = client.post("/community/api/v1/pms/nosuchpms/webhook?property=TEST", json=body)
-    assert missing.status_code == 404
-    assert missing.json["error"]["code"] == "not_found"
+    missing = client.post(url.replace("memorypms", "nosuchpms"), json=body)
+    assert missing.status_code == 401
+    assert missing.json["error"]["code"] == "authentication_failed"
 
 
 def test_runtime_plugin_is_per_app(app):
     state(app).plugins.register(fake_pms_plugin, "fake_pms_plugin")
-    assert "fakepms" not in state(bare_app_with_extension()).plugins.pms_adapters
+    assert "memorypms" not in state(bare_app_with_extension()).plugins.pms_adapters
 
 
 # --- signals -------------------------------------------------------------------------------------

@@ -6,7 +6,9 @@ from hotel_community.models.community import (
     Block, Connection, ConnectionStatus, Interest, MemberInterest, Post, PostKind, Profile,
     Reaction, Report,
 )
-from hotel_community.models.pms import ApiKey, PmsEvent
+from hotel_community.models.pms import (
+    ApiKey, PmsEvent, PmsLink, PmsNotification, PmsNotificationStatus,
+)
 from hotel_community.models.shop import Placement, Product, ProductPhoto
 from hotel_community.models.orders import (
     Order, OrderEvent, OrderStatus, RoomCharge, RoomChargeStatus,
@@ -25,7 +27,7 @@ __all__ = [
     "Connection", "ConnectionStatus", "Event", "EventAudience",
     "EventOccurrence", "Group", "GroupKind", "GuestIdentity",
     "Interest", "Member", "MemberInterest", "Membership", "Order", "OrderEvent", "OrderStatus",
-    "Placement", "PmsEvent", "Post", "PostKind", "Product", "ProductPhoto", "Profile", "Property",
+    "Placement", "PmsEvent", "PmsLink", "PmsNotification", "PmsNotificationStatus", "Post", "PostKind", "Product", "ProductPhoto", "Profile", "Property",
     "Notification", "Pledge", "PledgeStatus", "Reaction", "RewardTier", "Report", "RoomCharge",
     "RoomChargeStatus",
     "StaffUser", "Stay", "StayGuest", "StayStatus", "Ticket", "TicketStatus",

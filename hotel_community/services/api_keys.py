@@ -11,7 +11,6 @@ so a one-way hash cannot verify it).
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import re
@@ -22,6 +21,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
+from hotel_community.crypto import fernet
 from hotel_community.database import session, transaction, utcnow
 from hotel_community.errors import AuthenticationFailed, NotFound
 from hotel_community.models import ApiKey, Property
@@ -32,9 +32,7 @@ SIGNATURE_HEADER = "X-Hotel-Community-Signature"
 
 
 def _fernet() -> Fernet:
-    secret = str(config_value("SECRET_KEY")).encode()
-    digest = hashlib.sha256(b"hotel-community.api-key-secrets:" + secret).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
+    return fernet("api-key-secrets")
 
 
 def create_api_key(prop: Property, label: str = "") -> tuple[ApiKey, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 from sqlalchemy import select, text
@@ -15,7 +15,9 @@ from hotel_community.errors import ValidationFailed
 from hotel_community.models import (
     GuestIdentity, Member, Membership, PmsEvent, Property, Stay, StayGuest, StayStatus,
 )
-from hotel_community.services.checkin import APPLIED, StayEvent, apply_event, snapshot_of
+from hotel_community.services.checkin import (
+    APPLIED, StayEvent, StaySnapshot, apply_event, snapshot_of,
+)
 
 SOURCE = "reconcile"
 #: The tables a reconcile fills, and that check-ins then query.
@@ -53,13 +55,23 @@ def plan(prop: Property, document: dict[str, Any]) -> Plan:
         loaded = schema.load(document)
     except ValidationError as exc:  # messages keyed by field: generated_at, stays.<n>.<field>
         raise ValidationFailed("The in-house list is not valid.", exc.messages) from exc
-    generated_at, stays = loaded["generated_at"], loaded["stays"]
+    return plan_snapshots(prop, loaded["generated_at"], loaded["stays"])
+
+
+def plan_snapshots(prop: Property, generated_at: datetime, stays: list[StaySnapshot],
+                   departed: Mapping[str, StaySnapshot] | None = None) -> Plan:
+    """The events that make the stored stays match the in-house list ``stays``.
+
+    A stay stored as in house but not listed is checked out, or brought to its
+    state in ``departed`` (by reservation id) where the PMS was asked about it.
+    """
     listed = {snapshot.reservation_id for snapshot in stays}
     events = [_event(generated_at, snapshot) for snapshot in stays]
-    for stay in _stored_in_house(prop):
+    for stay in stored_in_house(prop):
         if stay.reservation_id not in listed:
-            departed = snapshot_of(stay, status=StayStatus.checked_out)
-            events.append(_event(generated_at, departed))
+            current = (departed or {}).get(stay.reservation_id)
+            events.append(_event(generated_at,
+                                 current or snapshot_of(stay, status=StayStatus.checked_out)))
     return Plan(events)
 
 
@@ -88,12 +100,12 @@ def refresh_planner_statistics() -> None:
         session.execute(text(f"ANALYZE {tables}"))
 
 
-def _event(generated_at: datetime, snapshot) -> StayEvent:
+def _event(generated_at: datetime, snapshot: StaySnapshot) -> StayEvent:
     return StayEvent(id=f"{SOURCE}:{generated_at.isoformat()}:{snapshot.reservation_id}",
                      occurred_at=generated_at, stay=snapshot, source=SOURCE)
 
 
-def _stored_in_house(prop: Property) -> list[Stay]:
+def stored_in_house(prop: Property) -> list[Stay]:
     return list(session.scalars(
         select(Stay).options(selectinload(Stay.guests).selectinload(StayGuest.member))
         .where(Stay.property_id == prop.id, Stay.status == StayStatus.in_house)))

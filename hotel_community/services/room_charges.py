@@ -10,8 +10,8 @@
   transaction. The idempotency key is the same on every attempt, so a PMS that
   took a charge whose answer was lost does not take it twice.
 - A failure is retried with a doubling delay; after ``ROOM_CHARGE_MAX_ATTEMPTS``
-  the charge goes to the front desk's queue, as it does at once when the stay
-  has no PMS adapter with a folio API. A clerk posts it by hand and marks it
+  the charge goes to the front desk's queue, as it does at once when the
+  stay's property is not linked to a PMS with a folio API. A clerk posts it by hand and marks it
   (:func:`mark_posted_by_desk`).
 
 Every outcome writes a line in the order's history.
@@ -28,11 +28,10 @@ from sqlalchemy.orm import joinedload
 
 from hotel_community import signals
 from hotel_community.database import session, transaction, utcnow
-from hotel_community.errors import Conflict, NotFound
-from hotel_community.hookspecs import PMSAdapter
-from hotel_community.models import (
-    Order, OrderEvent, PmsEvent, Property, RoomCharge, RoomChargeStatus, Stay,
-)
+from hotel_community.errors import CommunityError, Conflict, NotFound
+from hotel_community.hookspecs import FolioCharge, PmsConnection, PMSAdapter
+from hotel_community.models import Order, OrderEvent, Property, RoomCharge, RoomChargeStatus, Stay
+from hotel_community.services import pms_links
 from hotel_community.settings import config_value
 
 SYSTEM = "system"
@@ -75,23 +74,12 @@ class Overview:
 
 # --------------------------------------------------------------------------- the PMS adapter
 
-def folio_adapter(stay: Stay | None) -> PMSAdapter | None:
-    """The PMS adapter that holds the stay's folio, or ``None`` (the front desk posts by hand).
-
-    No table links a property to its PMS yet, so it is read from the stay
-    itself: the adapter whose vendor webhook (``/api/v1/pms/<name>/webhook``,
-    which records ``{"source": <name>}``) reported the stay's current state.
-    Stays entered by the desk or sent through the generic PMS event API have
-    none. When properties are linked to their PMS (the PMS adapters issue),
-    this function reads that link instead.
-    """
-    if stay is None or stay.last_event_id is None:
+def folio_adapter(stay: Stay | None) -> tuple[PMSAdapter, PmsConnection] | None:
+    """The PMS holding the stay's folio: its property's linked adapter; ``None`` when the
+    property is not linked (the front desk posts by hand)."""
+    if stay is None:
         return None
-    payload = session.scalar(select(PmsEvent.payload).where(
-        PmsEvent.property_id == stay.property_id, PmsEvent.event_id == stay.last_event_id))
-    name = payload.get("source") if isinstance(payload, dict) else None
-    adapters = current_app.extensions["hotel_community"].plugins.pms_adapters
-    return adapters.get(name) if isinstance(name, str) else None
+    return pms_links.connection_for(stay.property)
 
 
 def has_folio_api(adapter: PMSAdapter) -> bool:
@@ -99,14 +87,14 @@ def has_folio_api(adapter: PMSAdapter) -> bool:
     return getattr(type(adapter), "post_folio_charge", None) is not PMSAdapter.post_folio_charge
 
 
-def _desk_reason(stay: Stay | None, adapter: PMSAdapter | None) -> str | None:
+def _desk_reason(stay: Stay | None, linked: tuple[PMSAdapter, PmsConnection] | None) -> str | None:
     """Why a charge on this stay must be posted by hand, or None when the PMS can take it."""
     if stay is None:
         return "The stay is no longer on record."
-    if adapter is None:
-        return "No PMS adapter holds this stay's folio."
-    if not has_folio_api(adapter):
-        return f"The PMS adapter {adapter.label} has no folio API."
+    if linked is None:
+        return "The property is not linked to a PMS."
+    if not has_folio_api(linked[0]):
+        return f"The PMS adapter {linked[0].label} has no folio API."
     return None
 
 
@@ -191,25 +179,53 @@ def _post_claimed(charge_id: int, now: datetime) -> str | None:
                             .options(joinedload(RoomCharge.stay).joinedload(Stay.property)))
     if charge is None:  # its order was deleted meanwhile
         return None
-    adapter = folio_adapter(charge.stay)
-    reason = _desk_reason(charge.stay, adapter)
+    linked = folio_adapter(charge.stay)
+    reason = _desk_reason(charge.stay, linked)
     if reason:
         return _to_desk(charge, reason)
+    adapter, connection = linked
     try:
-        pms_charge_id = adapter.post_folio_charge(charge.stay.property, charge.stay,
-                                                  folio_charge(charge))
+        pms_charge_id = _send(adapter, connection, charge)
     except NotImplementedError:
         return _to_desk(charge, f"The PMS adapter {adapter.label} has no folio API.")
     except Exception as exc:  # noqa: BLE001 - any failure of the PMS is retried
         current_app.logger.warning("Room charge %s not posted", charge.id, exc_info=True)
-        return _failed(charge, now, f"{type(exc).__name__}: {exc}")
+        message = exc.message if isinstance(exc, CommunityError) else f"{type(exc).__name__}: {exc}"
+        return _failed(charge, now, message)
     return _posted(charge, adapter.name, str(pms_charge_id), now)
 
 
-def folio_charge(charge: RoomCharge) -> dict[str, Any]:
+def _send(adapter: PMSAdapter, connection: PmsConnection, charge: RoomCharge) -> str:
+    """Post the charge; a credit that takes back a whole posted charge voids it, where the
+    adapter can (the folio then shows no charge rather than a charge and a credit)."""
+    voided = _voidable(charge)
+    if voided is not None:
+        try:
+            return adapter.void_folio_charge(connection, charge.stay, voided.pms_charge_id,
+                                             charge.idempotency_key)
+        except NotImplementedError:
+            pass
+    return adapter.post_folio_charge(connection, charge.stay, folio_charge(charge))
+
+
+def _voidable(credit: RoomCharge) -> RoomCharge | None:
+    """The order's one charge a credit cancels in full: posted to the PMS, same amount,
+    and no other credit on the order yet."""
+    if credit.amount >= 0:
+        return None
+    others = session.scalars(select(RoomCharge).where(RoomCharge.order_id == credit.order_id,
+                                                      RoomCharge.id != credit.id)).all()
+    charges = [other for other in others if other.amount > 0]
+    if (len(others) == 1 and len(charges) == 1 and charges[0].amount == -credit.amount
+            and charges[0].status == RoomChargeStatus.posted):
+        return charges[0]
+    return None
+
+
+def folio_charge(charge: RoomCharge) -> FolioCharge:
     """What :meth:`PMSAdapter.post_folio_charge` is given."""
-    return {"amount": charge.amount, "currency": charge.currency,
-            "description": charge.description, "idempotency_key": charge.idempotency_key}
+    return FolioCharge(amount=charge.amount, currency=charge.currency,
+                       description=charge.description, idempotency_key=charge.idempotency_key)
 
 
 def _posted(charge: RoomCharge, actor: str, pms_charge_id: str, now: datetime) -> str | None:

@@ -1,9 +1,10 @@
 """The PMS API, ``<prefix>/api/v1``: signed requests in, JSON out, JSON errors."""
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -23,7 +24,8 @@ from hotel_community.schemas.pms import (
     PmsEventSchema,
     StayOutSchema,
 )
-from hotel_community.services import api_keys, checkin, orders, properties
+from hotel_community.services import api_keys, checkin, orders, pms_inbox, properties
+from hotel_community.settings import config_value
 
 bp = Blueprint("api", __name__)
 
@@ -91,18 +93,19 @@ def pms_event() -> Response:
 
 
 @bp.post("/pms/<adapter_name>/webhook")
-def pms_vendor_webhook(adapter_name: str) -> Response:
-    """A PMS vendor's own webhook, turned into stay events by its adapter plugin.
+def pms_vendor_webhook(adapter_name: str) -> tuple[Response, int]:
+    """A PMS vendor's own webhook: ``?property=<code>&token=<the property's webhook token>``.
 
-    The vendor signs it its own way, so the adapter, not the API key, verifies it.
+    Answered once the ids it names are stored (202); they are fetched from the
+    PMS and applied after the answer is sent, and retried from cron.
     """
-    adapter = state().plugins.pms_adapters.get(adapter_name)
-    if adapter is None:
-        raise NotFound(f"No PMS adapter named {adapter_name!r} is installed.")
     prop = properties.get_property(request.args.get("property", ""))
-    outcomes = [checkin.apply_event(prop, event, {"source": adapter_name})
-                for event in adapter.events_from_webhook(request, prop)]
-    return jsonify({"events": EVENT_RESULTS.dump(outcomes)})
+    stored = pms_inbox.receive(prop, adapter_name, request.args.get("token"), request)
+    response = jsonify({"received": len(stored), "notifications": stored})
+    if stored and config_value("PMS_PROCESS_AFTER_RESPONSE"):
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        response.call_on_close(partial(pms_inbox.process_after_response, app, stored))
+    return response, 202
 
 
 @bp.post("/payments/<provider_name>/webhook")

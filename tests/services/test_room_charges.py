@@ -3,19 +3,20 @@ failures, and hands what the PMS cannot take to the front desk."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 
 from hotel_community.database import session, transaction, utcnow
-from hotel_community.extension import state
-from hotel_community.hookspecs import PMSAdapter, hookimpl
+from hotel_community.hookspecs import FolioCharge, Notification, PMSAdapter
 from hotel_community.models import Order, OrderStatus, RoomCharge, RoomChargeStatus, StayStatus
-from hotel_community.services import checkin, orders, room_charges, shop
+from hotel_community.services import checkin, orders, pms_inbox, room_charges, shop
 from hotel_community.services.access import today_at
-from hotel_community.services.checkin import GuestSnapshot, StayEvent, StaySnapshot
+from hotel_community.services.checkin import GuestSnapshot, StaySnapshot
+from tests.pms.memory import linked, registered
 from tests.factories import check_in_by_hand, make_product, member_of, place, run_at_once
 
 ROOM_CHARGE = "room_charge"
@@ -23,7 +24,7 @@ DELAY = timedelta(minutes=1)
 
 
 class FakePMS(PMSAdapter):
-    """A PMS with a folio API. Its webhook checks guests in; its folio keeps one posting per
+    """A PMS with a folio API. Its reservations are a dict; its folio keeps one posting per
     idempotency key, as a PMS that honours the key does.
 
     ``down``: that many next calls fail before reaching the folio; ``lose_answers``: that
@@ -33,30 +34,31 @@ class FakePMS(PMSAdapter):
     name, label = "fakepms", "Fake PMS"
 
     def __init__(self) -> None:
+        self.reservations: dict[str, StaySnapshot] = {}
         self.calls: list[dict[str, Any]] = []
         self.folio: dict[str, dict[str, Any]] = {}
         self.down = 0
         self.lose_answers = 0
         self.slow = 0.0
 
-    def events_from_webhook(self, request, prop) -> list[StayEvent]:
-        body = request.get_json()
-        today = today_at(prop)
-        snapshot = StaySnapshot(
-            reservation_id=body["reservation"], status=StayStatus.in_house, room=body["room"],
-            arrival=today - timedelta(days=1), departure=today + timedelta(days=2),
-            guests=(GuestSnapshot(body["first"], body["last"], pms_guest_id=body["guest"],
-                                  primary=True),))
-        return [StayEvent(id=body["id"], occurred_at=datetime.now(timezone.utc), stay=snapshot)]
+    def notifications_from_webhook(self, request, connection) -> list[Notification]:
+        return [Notification("reservation", request.get_json()["reservation"])]
 
-    def post_folio_charge(self, prop, stay, charge: dict[str, Any]) -> str:
-        self.calls.append({"reservation": stay.reservation_id, "property": prop.code, **charge})
+    def fetch_stays(self, connection, notification) -> list[StaySnapshot]:
+        return [self.reservations[notification.ref]]
+
+    def in_house(self, connection) -> list[StaySnapshot]:
+        return list(self.reservations.values())
+
+    def post_folio_charge(self, connection, stay, charge: FolioCharge) -> str:
+        self.calls.append({"reservation": stay.reservation_id,
+                           "property": connection.property.code, **asdict(charge)})
         time.sleep(self.slow)
         if self.down:
             self.down -= 1
             raise ConnectionError("PMS timed out")
-        key = charge["idempotency_key"]
-        self.folio.setdefault(key, {**charge, "id": f"F-{len(self.folio) + 1}"})
+        key = charge.idempotency_key
+        self.folio.setdefault(key, {**asdict(charge), "id": f"F-{len(self.folio) + 1}"})
         if self.lose_answers:
             self.lose_answers -= 1
             raise TimeoutError("the answer was lost")
@@ -68,16 +70,6 @@ class NoFolioPMS(FakePMS):
 
     name, label = "nofolio", "No-folio PMS"
     post_folio_charge = PMSAdapter.post_folio_charge
-
-
-def registered(app, adapter: PMSAdapter) -> PMSAdapter:
-    class Plugin:
-        @hookimpl
-        def hotel_community_pms_adapters(self):
-            return [adapter]
-
-    state(app).plugins.register(Plugin(), f"{adapter.name}_plugin")
-    return adapter
 
 
 @pytest.fixture
@@ -93,12 +85,16 @@ def pms(app) -> FakePMS:
 
 def checked_in_through(client, adapter: PMSAdapter, prop, reservation: str = "M-1",
                        room: str = "1204"):
-    """The guest checked in by the PMS's own webhook: the stay is in that PMS."""
-    body = {"id": f"ev-{reservation}", "reservation": reservation, "room": room,
-            "first": "Mei", "last": "Chen", "guest": f"G-{reservation}"}
-    response = client.post(f"/community/api/v1/pms/{adapter.name}/webhook?property={prop.code}",
-                           json=body)
-    assert response.status_code == 200, response.json
+    """The guest checked in by the PMS's own webhook: the property is linked to that PMS."""
+    today = today_at(prop)
+    adapter.reservations[reservation] = StaySnapshot(
+        reservation_id=reservation, status=StayStatus.in_house, room=room,
+        arrival=today - timedelta(days=1), departure=today + timedelta(days=2),
+        guests=(GuestSnapshot("Mei", "Chen", pms_guest_id=f"G-{reservation}", primary=True),))
+    url = linked(prop, adapter)
+    response = client.post(url, json={"reservation": reservation})
+    assert response.status_code == 202, response.json
+    pms_inbox.process_due()
     return member_of(checkin.find_stay(prop, reservation))
 
 
@@ -185,14 +181,14 @@ def test_a_pms_that_keeps_failing_sends_the_charge_to_the_desk_after_max_attempt
     assert history(order) == ["placed", "paid", "charge_failed", "charge_failed", "charge_to_desk"]
 
 
-def test_without_a_pms_adapter_the_charge_goes_to_the_desk_at_once(app, prop, pms):
+def test_without_a_linked_pms_the_charge_goes_to_the_desk_at_once(app, prop, pms):
     stay = check_in_by_hand(prop, "1204", ("Mei", "Chen"))
     order = charge_to_room(place(make_product(prop)), member_of(stay))
 
     assert order.status == OrderStatus.paid
     [charge] = charges_of(order)
     assert (charge.status, charge.attempts) == (RoomChargeStatus.desk, 0)
-    assert "No PMS adapter" in charge.last_error
+    assert "not linked to a PMS" in charge.last_error
     assert room_charges.post_due(now=utcnow() + timedelta(days=1)).to_desk == 0
     assert pms.calls == []
     assert history(order) == ["placed", "charge_to_desk", "paid"]

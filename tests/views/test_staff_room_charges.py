@@ -42,7 +42,7 @@ def test_the_desk_queue_lists_what_to_post_by_hand(app, desk, prop):
     queue = section(page, "data-desk-queue")
     assert f'data-charge="{charge.id}"' in queue
     for shown in ("1204", "Mei Chen", f"order #{order.id}", "CN¥129.99", "1 x Silk pillow",
-                  "No PMS adapter", "Posted by hand"):
+                  "not linked to a PMS", "Posted by hand"):
         assert shown in queue, shown
 
 
