@@ -1,0 +1,1 @@
+"""The apaleo PMS adapter (being written)."""

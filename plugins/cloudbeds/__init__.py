@@ -1,0 +1,1 @@
+"""The cloudbeds PMS adapter (being written)."""

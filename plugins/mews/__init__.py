@@ -1,0 +1,1 @@
+"""The mews PMS adapter (being written)."""
