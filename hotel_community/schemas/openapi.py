@@ -34,6 +34,25 @@ def _paths() -> dict[str, dict[str, Any]]:
             "requestBody": {"required": True, "content": {"application/json": {"schema": "PmsEvent"}}},
             "responses": {"200": _json("EventResult", "applied, duplicate or stale"),
                           **_errors(400, 401, 403, 422, 503)}}},
+        "hotel_community.api.pms_vendor_webhook": {"post": {
+            "summary": "A PMS vendor's own webhook (Mews, Apaleo, Cloudbeds, or a plugin's)",
+            "description": "The body is the vendor's. Authenticated by the property's webhook "
+                           "token (the URL on the staff PMS page), not by an API key. Answered "
+                           "once the ids it names are stored; they are fetched from the PMS "
+                           "and applied after the answer.",
+            "security": [],
+            "parameters": [
+                {"in": "path", "name": "adapter_name", "required": True,
+                 "schema": {"type": "string"}},
+                {"in": "query", "name": "property", "required": True, "schema": {"type": "string"}},
+                {"in": "query", "name": "token", "required": True, "schema": {"type": "string"}}],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"type": "object"}}}},
+            "responses": {"202": {"description": "Stored", "content": {"application/json": {
+                "schema": {"type": "object", "properties": {
+                    "received": {"type": "integer"},
+                    "notifications": {"type": "array", "items": {"type": "integer"}}}}}}},
+                **_errors(400, 401, 404)}}},
         "hotel_community.api.stay_detail": {"get": {
             "summary": "Read a stay back",
             "parameters": [

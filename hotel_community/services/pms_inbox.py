@@ -27,7 +27,7 @@ from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import joinedload
 
 from hotel_community.database import session, transaction, upsert, utcnow
-from hotel_community.errors import CommunityError, NotFound
+from hotel_community.errors import CommunityError, MalformedRequest, NotFound
 from hotel_community.hookspecs import Notification
 from hotel_community.models import PmsLink, PmsNotification, PmsNotificationStatus, Property
 from hotel_community.services import checkin, pms_links, reconcile
@@ -74,7 +74,11 @@ def receive(prop: Property, adapter_name: str, token: str | None, request: Reque
     """
     adapter, connection = pms_links.authenticate_webhook(prop, adapter_name, token)
     adapter.verify_webhook(request, connection)
-    wanted = list(dict.fromkeys(adapter.notifications_from_webhook(request, connection)))
+    try:
+        wanted = list(dict.fromkeys(adapter.notifications_from_webhook(request, connection)))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        # An adapter that trusted the body's shape: still the sender's error, not ours.
+        raise MalformedRequest(f"This is not a {adapter.label} webhook body.") from exc
     with transaction():
         return [_store(prop, adapter.name, notification) for notification in wanted]
 

@@ -292,3 +292,14 @@ def test_a_full_refund_voids_the_posted_charge(app, client, prop, pms, url):
     [posted] = pms.folio.values()
     assert list(pms.voids.values()) == [posted["id"]]
     assert len(pms.folio) == 1  # voided, not a second (negative) posting
+
+
+def test_an_adapter_tripping_over_a_strange_body_still_answers_400(client, prop, pms, url):
+    def trusting(request, connection):
+        return [pms_inbox.Notification("reservation", request.get_json()["missing"])]
+
+    pms.notifications_from_webhook = trusting
+    response = client.post(url, json={"reservations": []})
+
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "malformed_request"
