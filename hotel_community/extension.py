@@ -158,4 +158,5 @@ def _blueprint() -> Blueprint:
     from hotel_community.views import events; root.register_blueprint(events.bp)  # noqa: E702
     from hotel_community.views import campaigns; root.register_blueprint(campaigns.bp)  # noqa: E702
     from hotel_community.views import staff_campaigns; root.register_blueprint(staff_campaigns.bp, url_prefix="/staff/campaigns")  # noqa: E702,E501
+    from hotel_community.views import staff_pms; root.register_blueprint(staff_pms.bp, url_prefix="/staff/pms")  # noqa: E702,E501
     return root
