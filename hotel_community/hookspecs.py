@@ -151,7 +151,7 @@ class PMSAdapter(ABC):
 
     def check_connection(self, connection: PmsConnection) -> str:
         """Call the PMS with the settings; return what staff are told when it works."""
-        return f"{len(self.in_house(connection))} stays in house."
+        return f"Connected. In house now: {len(self.in_house(connection))}."
 
     def post_folio_charge(self, connection: PmsConnection, stay: Stay,
                           charge: FolioCharge) -> str:

@@ -27,7 +27,7 @@ from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import joinedload
 
 from hotel_community.database import session, transaction, upsert, utcnow
-from hotel_community.errors import CommunityError, MalformedRequest, NotFound
+from hotel_community.errors import CommunityError, MalformedRequest, NotFound, PmsError
 from hotel_community.hookspecs import Notification
 from hotel_community.models import PmsLink, PmsNotification, PmsNotificationStatus, Property
 from hotel_community.services import checkin, pms_links, reconcile
@@ -273,14 +273,21 @@ def sync(prop: Property) -> reconcile.Report:
         raise NotFound(f"{prop.code} is not linked to an installed PMS adapter.")
     adapter, connection = found
     fetched_at = datetime.now(timezone.utc)
-    listed = adapter.in_house(connection)
-    names = {snapshot.reservation_id for snapshot in listed}
-    departed: dict[str, StaySnapshot] = {}
-    for stay in reconcile.stored_in_house(prop):
-        if stay.reservation_id not in names:
-            for snapshot in adapter.fetch_stays(connection,
-                                                Notification(RESERVATION, stay.reservation_id)):
-                departed[snapshot.reservation_id] = snapshot
+    try:
+        listed = adapter.in_house(connection)
+        names = {snapshot.reservation_id for snapshot in listed}
+        departed: dict[str, StaySnapshot] = {}
+        for stay in reconcile.stored_in_house(prop):
+            if stay.reservation_id not in names:
+                asked = Notification(RESERVATION, stay.reservation_id)
+                for snapshot in adapter.fetch_stays(connection, asked):
+                    departed[snapshot.reservation_id] = snapshot
+    except CommunityError:
+        raise
+    except Exception as exc:  # an adapter surprised by the answer: still the PMS's failure
+        current_app.logger.warning("PMS sync of %s failed", prop.code, exc_info=True)
+        raise PmsError(f"The {adapter.label} adapter could not read the answer "
+                       f"({type(exc).__name__}).") from exc
     plan = reconcile.plan_snapshots(prop, fetched_at, listed, departed)
     report = reconcile.apply(prop, plan.events)
     _record_sync(prop, report.summary())

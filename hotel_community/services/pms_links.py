@@ -11,7 +11,7 @@ import json
 import secrets
 from typing import Mapping
 
-from flask import url_for
+from flask import current_app, url_for
 from sqlalchemy import delete, select
 
 from hotel_community.crypto import fernet
@@ -134,6 +134,10 @@ def check_connection(prop: Property) -> PmsLink:
         ok, message = True, adapter.check_connection(connection_of(adapter, prop, link))
     except PmsError as exc:
         ok, message = False, exc.message
+    except Exception as exc:  # noqa: BLE001 - an adapter surprised by the answer: say so
+        current_app.logger.warning("PMS connection check of %s failed", prop.code, exc_info=True)
+        ok, message = False, (f"The {adapter.label} adapter could not read the answer "
+                              f"({type(exc).__name__}).")
     with transaction():
         link = _link_or_404(prop, lock=True)
         link.checked_at, link.check_ok, link.check_message = utcnow(), ok, message[:2000]

@@ -63,7 +63,7 @@ def check() -> Response:
     prop = current_property()
     checked = pms_links.check_connection(prop)
     if checked.check_ok:
-        flash(f"The connection works: {checked.check_message}", "success")
+        flash(f"The connection works. {checked.check_message}", "success")
     else:
         flash(f"The connection failed: {checked.check_message}", "error")
     return _back(prop)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, text
 
 from hotel_community.database import session, utcnow
-from hotel_community.errors import NotFound, ValidationFailed
+from hotel_community.errors import NotFound, PmsError, ValidationFailed
 from hotel_community.models import (
     OrderStatus, PmsLink, PmsNotification, PmsNotificationStatus, StayStatus,
 )
@@ -225,7 +225,7 @@ def test_a_sync_that_fails_midway_changes_nothing(prop, pms, url):
         raise Down
 
     pms.on_fetch = fail  # the in-house list comes, the question about R-2 fails
-    with pytest.raises(Down):
+    with pytest.raises(PmsError, match="could not read the answer"):
         pms_inbox.sync(prop)
 
     assert in_stay_group(prop) == ["Bo"]
@@ -269,7 +269,7 @@ def test_a_new_webhook_token_refuses_the_old_url(client, prop, pms, url):
 def test_checking_the_connection_records_what_the_pms_said(prop, pms, url):
     pms.put(stay_of(prop, "R-1"))
     assert pms_links.check_connection(prop).check_ok is True
-    assert pms_links.get_link(prop).check_message == "1 stays in house."
+    assert pms_links.get_link(prop).check_message == "Connected. In house now: 1."
 
     pms.down = 1
     link = pms_links.check_connection(prop)
@@ -303,3 +303,14 @@ def test_an_adapter_tripping_over_a_strange_body_still_answers_400(client, prop,
 
     assert response.status_code == 400
     assert response.json["error"]["code"] == "malformed_request"
+
+
+def test_an_adapter_surprised_by_the_answer_fails_the_check_readably(prop, pms, url):
+    def surprised(connection):
+        raise KeyError("Enterprise")
+
+    pms.check_connection = surprised
+    link = pms_links.check_connection(prop)
+
+    assert link.check_ok is False
+    assert link.check_message == "The Memory PMS adapter could not read the answer (KeyError)."

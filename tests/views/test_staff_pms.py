@@ -103,7 +103,7 @@ def test_testing_the_connection_says_whether_it_works(app, desk, prop, pms):
     linked(prop, pms)
 
     works = text(post(desk, "/check"))
-    assert "The connection works: 0 stays in house." in works
+    assert "The connection works. Connected. In house now: 0." in works
     assert 'data-check="ok"' in works
 
     pms.down = 1
