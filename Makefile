@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 DEMO = $(BIN)/flask --app hotel_community.demo
 
-.PHONY: demo test bench bench-feed bench-qr chromium translations clean
+.PHONY: demo test bench bench-feed bench-qr bench-pms chromium translations clean
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ bench-feed: $(BIN)/.installed
 
 bench-qr: $(BIN)/.installed
 	$(BIN)/python bench/qr_page.py
+
+bench-pms: $(BIN)/.installed
+	$(BIN)/python bench/pms_webhook.py
 
 # Browser tests drive Debian's chromium (with a Chinese font for readable
 # screenshots); the label tests render PDFs with poppler's pdftoppm. Install

@@ -72,6 +72,17 @@ def transaction() -> Iterator[scoped_session]:
         raise
 
 
+def release_connection() -> None:
+    """End the session's transaction (it only read) before waiting on an outside system.
+
+    The connection goes back to the pool instead of sitting idle in a
+    transaction while a PMS takes seconds to answer: with many such waits at
+    once, requests that need the database would otherwise queue for a
+    connection. Loaded objects are expired, and read again when next used.
+    """
+    session.commit()
+
+
 def insert_or_ignore(model: type[Base], *conflict_columns: str) -> Insert:
     """``INSERT INTO <model's table> ... ON CONFLICT (conflict_columns) DO NOTHING``.
 

@@ -59,10 +59,23 @@ class SettingField:
 
 
 @dataclass(frozen=True)
+class PropertyInfo:
+    """The property, as plain values: adapters never touch the database."""
+
+    id: int
+    code: str
+    name: str
+    #: IANA time zone: the PMS's times become the property's local dates in it.
+    timezone: str
+    #: ISO 4217; room charges are in it.
+    currency: str
+
+
+@dataclass(frozen=True)
 class PmsConnection:
     """A property's link to its PMS, as an adapter sees it: the property and its settings."""
 
-    property: Property
+    property: PropertyInfo
     #: Every :class:`SettingField` by name (secrets decrypted), with defaults filled in.
     settings: Mapping[str, str]
 

@@ -26,7 +26,7 @@ from flask import Flask, Request, current_app
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import joinedload
 
-from hotel_community.database import session, transaction, upsert, utcnow
+from hotel_community.database import release_connection, session, transaction, upsert, utcnow
 from hotel_community.errors import CommunityError, MalformedRequest, NotFound, PmsError
 from hotel_community.hookspecs import Notification
 from hotel_community.models import PmsLink, PmsNotification, PmsNotificationStatus, Property
@@ -165,9 +165,11 @@ def _process_claimed(notification_id: int, version: int, lease: datetime) -> str
         return _close(note, version, lease, PmsNotificationStatus.failed,
                       f"The property is no longer linked to {note.adapter}.")
     adapter, connection = found
+    asked = Notification(note.kind, note.ref)
+    release_connection()
     fetched_at = datetime.now(timezone.utc)
     try:
-        snapshots = adapter.fetch_stays(connection, Notification(note.kind, note.ref))
+        snapshots = adapter.fetch_stays(connection, asked)
     except Exception as exc:  # noqa: BLE001 - any failure of the PMS is retried
         current_app.logger.warning("PMS notification %s not fetched", note.id, exc_info=True)
         return _failed(note, lease, _error_text(exc))
@@ -272,14 +274,16 @@ def sync(prop: Property) -> reconcile.Report:
     if found is None:
         raise NotFound(f"{prop.code} is not linked to an installed PMS adapter.")
     adapter, connection = found
+    stored = [stay.reservation_id for stay in reconcile.stored_in_house(prop)]
+    release_connection()
     fetched_at = datetime.now(timezone.utc)
     try:
         listed = adapter.in_house(connection)
         names = {snapshot.reservation_id for snapshot in listed}
         departed: dict[str, StaySnapshot] = {}
-        for stay in reconcile.stored_in_house(prop):
-            if stay.reservation_id not in names:
-                asked = Notification(RESERVATION, stay.reservation_id)
+        for reservation_id in stored:
+            if reservation_id not in names:
+                asked = Notification(RESERVATION, reservation_id)
                 for snapshot in adapter.fetch_stays(connection, asked):
                     departed[snapshot.reservation_id] = snapshot
     except CommunityError:

@@ -15,10 +15,10 @@ from flask import current_app, url_for
 from sqlalchemy import delete, select
 
 from hotel_community.crypto import fernet
-from hotel_community.database import session, transaction, utcnow
+from hotel_community.database import release_connection, session, transaction, utcnow
 from hotel_community.errors import AuthenticationFailed, NotFound, PmsError, ValidationFailed
 from hotel_community.extension import state
-from hotel_community.hookspecs import PmsConnection, PMSAdapter
+from hotel_community.hookspecs import PmsConnection, PMSAdapter, PropertyInfo
 from hotel_community.models import PmsLink, Property
 
 #: The key in the encrypted secrets that holds the webhook token.
@@ -104,7 +104,9 @@ def connection_of(adapter: PMSAdapter, prop: Property, link: PmsLink) -> PmsConn
     values = {setting.name: ((hidden if setting.secret else link.settings).get(setting.name)
                              or setting.default)
               for setting in adapter.settings_fields}
-    return PmsConnection(property=prop, settings=values)
+    info = PropertyInfo(id=prop.id, code=prop.code, name=prop.name, timezone=prop.timezone,
+                        currency=prop.currency)
+    return PmsConnection(property=info, settings=values)
 
 
 def authenticate_webhook(prop: Property, adapter_name: str,
@@ -130,8 +132,10 @@ def check_connection(prop: Property) -> PmsLink:
     """Call the PMS with the saved settings and record whether it worked, and what it said."""
     link = _link_or_404(prop)
     adapter = adapter_named(link.adapter)
+    connection = connection_of(adapter, prop, link)
+    release_connection()
     try:
-        ok, message = True, adapter.check_connection(connection_of(adapter, prop, link))
+        ok, message = True, adapter.check_connection(connection)
     except PmsError as exc:
         ok, message = False, exc.message
     except Exception as exc:  # noqa: BLE001 - an adapter surprised by the answer: say so

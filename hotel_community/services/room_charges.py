@@ -27,10 +27,12 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from hotel_community import signals
-from hotel_community.database import session, transaction, utcnow
+from hotel_community.database import release_connection, session, transaction, utcnow
 from hotel_community.errors import CommunityError, Conflict, NotFound
 from hotel_community.hookspecs import FolioCharge, PmsConnection, PMSAdapter
-from hotel_community.models import Order, OrderEvent, Property, RoomCharge, RoomChargeStatus, Stay
+from hotel_community.models import (
+    Order, OrderEvent, Property, RoomCharge, RoomChargeStatus, Stay, StayGuest,
+)
 from hotel_community.services import pms_links
 from hotel_community.settings import config_value
 
@@ -176,7 +178,9 @@ def _claim_next(now: datetime, order_id: int | None) -> int | None:
 def _post_claimed(charge_id: int, now: datetime) -> str | None:
     """Send one claimed charge to the PMS and record the outcome; None if the lease was lost."""
     charge = session.scalar(select(RoomCharge).where(RoomCharge.id == charge_id)
-                            .options(joinedload(RoomCharge.stay).joinedload(Stay.property)))
+                            .options(joinedload(RoomCharge.stay).joinedload(Stay.property),
+                                     joinedload(RoomCharge.stay).selectinload(Stay.guests)
+                                     .joinedload(StayGuest.member)))
     if charge is None:  # its order was deleted meanwhile
         return None
     linked = folio_adapter(charge.stay)
@@ -184,8 +188,10 @@ def _post_claimed(charge_id: int, now: datetime) -> str | None:
     if reason:
         return _to_desk(charge, reason)
     adapter, connection = linked
+    voided = _voidable(charge)
+    release_connection()
     try:
-        pms_charge_id = _send(adapter, connection, charge)
+        pms_charge_id = _send(adapter, connection, charge, voided)
     except NotImplementedError:
         return _to_desk(charge, f"The PMS adapter {adapter.label} has no folio API.")
     except Exception as exc:  # noqa: BLE001 - any failure of the PMS is retried
@@ -195,10 +201,11 @@ def _post_claimed(charge_id: int, now: datetime) -> str | None:
     return _posted(charge, adapter.name, str(pms_charge_id), now)
 
 
-def _send(adapter: PMSAdapter, connection: PmsConnection, charge: RoomCharge) -> str:
-    """Post the charge; a credit that takes back a whole posted charge voids it, where the
-    adapter can (the folio then shows no charge rather than a charge and a credit)."""
-    voided = _voidable(charge)
+def _send(adapter: PMSAdapter, connection: PmsConnection, charge: RoomCharge,
+          voided: RoomCharge | None) -> str:
+    """Post the charge; a credit that takes back a whole posted charge (``voided``) voids
+    it, where the adapter can (the folio then shows no charge rather than a charge and a
+    credit)."""
     if voided is not None:
         try:
             return adapter.void_folio_charge(connection, charge.stay, voided.pms_charge_id,

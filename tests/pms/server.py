@@ -25,6 +25,8 @@ class FakeVendor:
         self._failures: list[tuple[int, float]] = []  # (status or 0, delay)
         self._lock = threading.Lock()
         self._lost = 0
+        #: Seconds every request waits before it is answered (a slow PMS, for benchmarks).
+        self.delay = 0.0
         self.app.before_request(self._record_and_misbehave)
         self.app.after_request(self._lose_answer)
         self.routes(self.app)
@@ -75,6 +77,7 @@ class FakeVendor:
                               "json": request.get_json(silent=True),
                               "form": request.form.to_dict(flat=False),
                               "headers": dict(request.headers)})
+        time.sleep(self.delay)
         with self._lock:
             failure = self._failures.pop(0) if self._failures else None
         if failure is None:

@@ -314,3 +314,15 @@ def test_an_adapter_surprised_by_the_answer_fails_the_check_readably(prop, pms, 
 
     assert link.check_ok is False
     assert link.check_message == "The Memory PMS adapter could not read the answer (KeyError)."
+
+
+def test_no_database_transaction_is_held_while_the_pms_is_asked(client, prop, pms, url):
+    pms.put(stay_of(prop, "R-1"))
+    client.post(url, json={"reservations": ["R-1"]})
+    held = []
+    pms.on_fetch = lambda: held.append(session().in_transaction())
+
+    pms_inbox.process_due()
+
+    assert held == [False]
+    assert in_stay_group(prop) == ["Mei"]
