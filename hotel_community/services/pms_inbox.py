@@ -93,8 +93,9 @@ def _store(prop: Property, adapter_name: str, notification: Notification) -> int
         last_received_at=now, attempts=0, next_attempt_at=now, last_error="", result="")
     statement = statement.on_conflict_do_update(
         index_elements=["property_id", "kind", "ref"], index_where=text("status = 'pending'"),
+        # A new delivery is news: a notification waiting out a retry delay is due at once.
         set_={"version": table.c.version + 1, "deliveries": table.c.deliveries + 1,
-              "last_received_at": now})
+              "last_received_at": now, "next_attempt_at": now})
     return session.scalar(statement.returning(PmsNotification.id))
 
 
@@ -145,7 +146,7 @@ def _claim_next(now: datetime, ids: Sequence[int] | None) -> tuple[int, int, dat
                  .with_for_update(skip_locked=True))
     if ids is not None:
         candidate = candidate.where(PmsNotification.id.in_(ids))
-    lease = now + LEASE
+    lease = utcnow() + LEASE  # from the clock, not the run's start: a long run keeps its leases
     with transaction():
         row = session.execute(
             update(PmsNotification)
@@ -160,7 +161,10 @@ def _process_claimed(notification_id: int, version: int, lease: datetime) -> str
     note = session.scalar(select(PmsNotification).where(PmsNotification.id == notification_id)
                           .options(joinedload(PmsNotification.property)))
     prop = note.property
-    found = pms_links.connection_for(prop)
+    try:
+        found = pms_links.connection_for(prop)
+    except CommunityError as exc:  # its settings cannot be read
+        return _failed(note, version, lease, exc.message)
     if found is None or found[0].name != note.adapter:
         return _close(note, version, lease, PmsNotificationStatus.failed,
                       f"The property is no longer linked to {note.adapter}.")
@@ -172,14 +176,15 @@ def _process_claimed(notification_id: int, version: int, lease: datetime) -> str
         snapshots = adapter.fetch_stays(connection, asked)
     except Exception as exc:  # noqa: BLE001 - any failure of the PMS is retried
         current_app.logger.warning("PMS notification %s not fetched", note.id, exc_info=True)
-        return _failed(note, lease, _error_text(exc))
+        return _failed(note, version, lease, _error_text(exc))
     results = []
     for snapshot in snapshots:
         try:
             outcome = checkin.apply_event(prop, _event(adapter.name, fetched_at, snapshot),
                                           {"source": adapter.name, "notification": note.id})
-        except CommunityError as exc:  # the stays before it are applied, each on its own
-            return _failed(note, lease, f"{snapshot.reservation_id}: {exc.message}")
+        except Exception as exc:  # noqa: BLE001 - the stays before it are applied, each alone
+            current_app.logger.warning("PMS notification %s not applied", note.id, exc_info=True)
+            return _failed(note, version, lease, f"{snapshot.reservation_id}: {_error_text(exc)}")
         results.append(f"{snapshot.reservation_id} {outcome.result}")
     return _close(note, version, lease, PmsNotificationStatus.done,
                   ", ".join(results) or "Nothing to apply.")
@@ -205,36 +210,33 @@ def _close(note: PmsNotification, version: int, lease: datetime,
            status: PmsNotificationStatus, result: str) -> str | None:
     """Done (or failed for good), unless a delivery came in meanwhile: then fetch again."""
     now = utcnow()
+    values = {"result": result, "claimed_until": None, "attempts": PmsNotification.attempts + 1}
     with transaction():
-        closed = session.execute(
-            update(PmsNotification).where(*_held(note, lease), PmsNotification.version == version)
-            .values(status=status, result=result, done_at=now, claimed_until=None,
-                    attempts=PmsNotification.attempts + 1)
-            .execution_options(synchronize_session=False)).rowcount
-        if closed:
+        if _update((*_held(note, lease), PmsNotification.version == version),
+                   {**values, "status": status, "done_at": now}):
             return DONE if status is PmsNotificationStatus.done else GAVE_UP
-        again = session.execute(
-            update(PmsNotification).where(*_held(note, lease))
-            .values(result=result, next_attempt_at=now, claimed_until=None,
-                    attempts=PmsNotification.attempts + 1)
-            .execution_options(synchronize_session=False)).rowcount
-    return AGAIN if again else None
+        return AGAIN if _update(_held(note, lease), {**values, "next_attempt_at": now}) else None
 
 
-def _failed(note: PmsNotification, lease: datetime, error: str) -> str | None:
+def _failed(note: PmsNotification, version: int, lease: datetime, error: str) -> str | None:
+    """Retry later with a doubling delay; after ``PMS_MAX_ATTEMPTS``, give up, unless a
+    delivery came in during this attempt (then it is tried again)."""
     attempts = note.attempts + 1
-    values: dict = {"attempts": attempts, "last_error": error[:2000], "claimed_until": None}
-    if attempts >= config_value("PMS_MAX_ATTEMPTS"):
-        values.update(status=PmsNotificationStatus.failed, done_at=utcnow())
-    else:
-        values["next_attempt_at"] = utcnow() + config_value("PMS_RETRY_DELAY") * 2 ** (attempts - 1)
+    values: dict = {"attempts": attempts, "last_error": error[:2000], "claimed_until": None,
+                    "next_attempt_at": utcnow() + config_value("PMS_RETRY_DELAY")
+                    * 2 ** (attempts - 1)}
     with transaction():
-        changed = session.execute(update(PmsNotification).where(*_held(note, lease))
-                                  .values(**values)
-                                  .execution_options(synchronize_session=False)).rowcount
-    if not changed:
-        return None
-    return GAVE_UP if "status" in values else FAILED
+        if attempts >= config_value("PMS_MAX_ATTEMPTS") and _update(
+                (*_held(note, lease), PmsNotification.version == version),
+                {**values, "status": PmsNotificationStatus.failed, "done_at": utcnow()}):
+            return GAVE_UP
+        return FAILED if _update(_held(note, lease), values) else None
+
+
+def _update(conditions: tuple, values: dict) -> bool:
+    """One conditional UPDATE of a notification; True if it changed it."""
+    return bool(session.execute(update(PmsNotification).where(*conditions).values(**values)
+                                .execution_options(synchronize_session=False)).rowcount)
 
 
 def recent(prop: Property, limit: int = 20) -> list[PmsNotification]:
@@ -266,9 +268,10 @@ def retry(prop: Property, notification_id: int) -> PmsNotification:
 def sync(prop: Property) -> reconcile.Report:
     """Reconcile ``prop`` against its PMS's in-house list.
 
-    Everything is fetched before anything is applied: a PMS that fails midway
-    changes nothing. Stays stored as in house that the list leaves out are
-    asked about one by one (checked out, or a check-in taken back).
+    Everything is fetched before anything is applied: a PMS whose in-house list
+    fails changes nothing. Stays stored as in house that the list leaves out
+    are asked about one by one (checked out, or a check-in taken back); one the
+    PMS cannot answer about is left as it is.
     """
     found = pms_links.connection_for(prop)
     if found is None:
@@ -281,18 +284,24 @@ def sync(prop: Property) -> reconcile.Report:
         listed = adapter.in_house(connection)
         names = {snapshot.reservation_id for snapshot in listed}
         departed: dict[str, StaySnapshot] = {}
+        unknown: set[str] = set()
         for reservation_id in stored:
             if reservation_id not in names:
-                asked = Notification(RESERVATION, reservation_id)
-                for snapshot in adapter.fetch_stays(connection, asked):
-                    departed[snapshot.reservation_id] = snapshot
+                try:
+                    for snapshot in adapter.fetch_stays(
+                            connection, Notification(RESERVATION, reservation_id)):
+                        departed[snapshot.reservation_id] = snapshot
+                except PmsError as exc:  # this one stays as it is; the others are synced
+                    current_app.logger.warning("PMS sync of %s: %s not read: %s", prop.code,
+                                               reservation_id, exc.message)
+                    unknown.add(reservation_id)
     except CommunityError:
         raise
     except Exception as exc:  # an adapter surprised by the answer: still the PMS's failure
         current_app.logger.warning("PMS sync of %s failed", prop.code, exc_info=True)
         raise PmsError(f"The {adapter.label} adapter could not read the answer "
                        f"({type(exc).__name__}).") from exc
-    plan = reconcile.plan_snapshots(prop, fetched_at, listed, departed)
+    plan = reconcile.plan_snapshots(prop, fetched_at, listed, departed, frozenset(unknown))
     report = reconcile.apply(prop, plan.events)
     _record_sync(prop, report.summary())
     return report

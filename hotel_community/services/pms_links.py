@@ -11,6 +11,7 @@ import json
 import secrets
 from typing import Mapping
 
+from cryptography.fernet import InvalidToken
 from flask import current_app, url_for
 from sqlalchemy import delete, select
 
@@ -18,7 +19,7 @@ from hotel_community.crypto import fernet
 from hotel_community.database import release_connection, session, transaction, utcnow
 from hotel_community.errors import AuthenticationFailed, NotFound, PmsError, ValidationFailed
 from hotel_community.extension import state
-from hotel_community.hookspecs import PmsConnection, PMSAdapter, PropertyInfo
+from hotel_community.hookspecs import PmsConnection, PMSAdapter, PropertyInfo, SettingField
 from hotel_community.models import PmsLink, Property
 
 #: The key in the encrypted secrets that holds the webhook token.
@@ -52,12 +53,15 @@ def save_link(prop: Property, adapter_name: str, values: Mapping[str, str]) -> P
     with transaction():
         link = session.scalar(select(PmsLink).where(PmsLink.property_id == prop.id)
                               .with_for_update())
-        saved = _secrets(link) if link is not None else {}
-        same_adapter = link is not None and link.adapter == adapter.name
+        saved = _readable_secrets(link) if link is not None else {}
+        # Saved secrets only go back to where they went: a changed address needs them again.
+        keeps_secrets = link is not None and link.adapter == adapter.name and not any(
+            (values.get(setting.name) or "").strip() != (link.settings.get(setting.name) or "")
+            for setting in adapter.settings_fields if _is_address(setting))
         plain, hidden, errors = {}, {WEBHOOK_TOKEN: saved.get(WEBHOOK_TOKEN) or _new_token()}, {}
         for setting in adapter.settings_fields:
             value = (values.get(setting.name) or "").strip()
-            if setting.secret and not value and same_adapter:
+            if setting.secret and not value and keeps_secrets:
                 value = saved.get(setting.name, "")
             if setting.required and not value:
                 errors[setting.name] = [f"{setting.label} is required."]
@@ -69,7 +73,7 @@ def save_link(prop: Property, adapter_name: str, values: Mapping[str, str]) -> P
             session.add(link)
         link.adapter, link.settings = adapter.name, plain
         link.secrets_encrypted = _encrypt(hidden)
-        if not same_adapter:
+        if not keeps_secrets:
             link.checked_at, link.check_ok, link.check_message = None, None, ""
     return link
 
@@ -113,10 +117,9 @@ def authenticate_webhook(prop: Property, adapter_name: str,
                          token: str | None) -> tuple[PMSAdapter, PmsConnection]:
     """The webhook URL's token must be the property's, for this adapter."""
     link = get_link(prop)
-    expected = _secrets(link).get(WEBHOOK_TOKEN, "") if link is not None else ""
-    if link is None or link.adapter != adapter_name or not hmac.compare_digest(
-            expected.encode(), (token or "").encode()):
-        # Compared in any case: the answer takes as long for a wrong token as for no link.
+    expected = _secrets(link).get(WEBHOOK_TOKEN, "") if link is not None else _new_token()
+    matches = hmac.compare_digest(expected.encode(), (token or "").encode())
+    if link is None or link.adapter != adapter_name or not matches:
         raise AuthenticationFailed("This webhook URL is not valid for this property.")
     adapter = adapter_named(adapter_name)
     return adapter, connection_of(adapter, prop, link)
@@ -154,6 +157,11 @@ def linked_properties() -> list[Property]:
                                 .order_by(Property.code)))
 
 
+def _is_address(setting: SettingField) -> bool:
+    """A setting naming where the PMS is (``base_url``, ``identity_url``): secrets are sent there."""
+    return not setting.secret and setting.name.endswith("url")
+
+
 def _link_or_404(prop: Property, lock: bool = False) -> PmsLink:
     query = select(PmsLink).where(PmsLink.property_id == prop.id)
     link = session.scalar(query.with_for_update() if lock else query)
@@ -171,4 +179,16 @@ def _encrypt(values: dict[str, str]) -> str:
 
 
 def _secrets(link: PmsLink) -> dict[str, str]:
-    return json.loads(fernet("pms-settings").decrypt(link.secrets_encrypted.encode()))
+    try:
+        return json.loads(fernet("pms-settings").decrypt(link.secrets_encrypted.encode()))
+    except InvalidToken as exc:
+        raise PmsError("The saved PMS settings cannot be read (was HOTEL_COMMUNITY_SECRET_KEY "
+                       "changed?): enter the secrets again and save.") from exc
+
+
+def _readable_secrets(link: PmsLink) -> dict[str, str]:
+    """The saved secrets; none when they cannot be read (they are then entered again)."""
+    try:
+        return _secrets(link)
+    except PmsError:
+        return {}

@@ -59,16 +59,18 @@ def plan(prop: Property, document: dict[str, Any]) -> Plan:
 
 
 def plan_snapshots(prop: Property, generated_at: datetime, stays: list[StaySnapshot],
-                   departed: Mapping[str, StaySnapshot] | None = None) -> Plan:
+                   departed: Mapping[str, StaySnapshot] | None = None,
+                   unknown: frozenset[str] = frozenset()) -> Plan:
     """The events that make the stored stays match the in-house list ``stays``.
 
     A stay stored as in house but not listed is checked out, or brought to its
-    state in ``departed`` (by reservation id) where the PMS was asked about it.
+    state in ``departed`` (by reservation id) where the PMS was asked about it;
+    one whose state could not be learned (``unknown``) is left as it is.
     """
     listed = {snapshot.reservation_id for snapshot in stays}
     events = [_event(generated_at, snapshot) for snapshot in stays]
     for stay in stored_in_house(prop):
-        if stay.reservation_id not in listed:
+        if stay.reservation_id not in listed | unknown:
             current = (departed or {}).get(stay.reservation_id)
             events.append(_event(generated_at,
                                  current or snapshot_of(stay, status=StayStatus.checked_out)))

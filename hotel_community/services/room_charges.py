@@ -28,7 +28,7 @@ from sqlalchemy.orm import joinedload
 
 from hotel_community import signals
 from hotel_community.database import release_connection, session, transaction, utcnow
-from hotel_community.errors import CommunityError, Conflict, NotFound
+from hotel_community.errors import CommunityError, Conflict, NotFound, PmsError
 from hotel_community.hookspecs import FolioCharge, PmsConnection, PMSAdapter
 from hotel_community.models import (
     Order, OrderEvent, Property, RoomCharge, RoomChargeStatus, Stay, StayGuest,
@@ -81,7 +81,11 @@ def folio_adapter(stay: Stay | None) -> tuple[PMSAdapter, PmsConnection] | None:
     property is not linked (the front desk posts by hand)."""
     if stay is None:
         return None
-    return pms_links.connection_for(stay.property)
+    try:
+        return pms_links.connection_for(stay.property)
+    except PmsError:  # its settings cannot be read: the desk posts it
+        current_app.logger.warning("PMS settings of %s unreadable", stay.property.code)
+        return None
 
 
 def has_folio_api(adapter: PMSAdapter) -> bool:
@@ -94,7 +98,7 @@ def _desk_reason(stay: Stay | None, linked: tuple[PMSAdapter, PmsConnection] | N
     if stay is None:
         return "The stay is no longer on record."
     if linked is None:
-        return "The property is not linked to a PMS."
+        return "The property is not linked to a PMS (or its settings cannot be read)."
     if not has_folio_api(linked[0]):
         return f"The PMS adapter {linked[0].label} has no folio API."
     return None
@@ -171,7 +175,8 @@ def _claim_next(now: datetime, order_id: int | None) -> int | None:
         # again for each row it scans, and so claim every due charge at once.
         return session.execute(
             update(RoomCharge).where(RoomCharge.id == candidate.scalar_subquery(), *_due(now))
-            .values(claimed_until=now + LEASE).returning(RoomCharge.id)
+            # The lease from the clock, not the run's start: a long run keeps its leases.
+            .values(claimed_until=utcnow() + LEASE).returning(RoomCharge.id)
             .execution_options(synchronize_session=False)).scalar()
 
 

@@ -10,7 +10,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from hotel_community.errors import CommunityError, ValidationFailed
+from hotel_community.errors import CommunityError, PmsError, ValidationFailed
 from hotel_community.hookspecs import PMSAdapter, SettingField
 from hotel_community.models import PmsLink, PmsNotificationStatus, Property
 from hotel_community.services import charts, pms_inbox, pms_links, properties
@@ -120,16 +120,21 @@ def retry(notification_id: int) -> Response:
 def _render(prop: Property, chosen: str | None = None, typed: Mapping[str, str] | None = None,
             errors: Mapping[str, list[str]] | None = None) -> str:
     available = pms_links.adapters()
-    found = pms_links.connection_for(prop)
     current = pms_links.get_link(prop)
+    try:
+        found = pms_links.connection_for(prop)
+        webhook_url = pms_links.webhook_url(prop, current) if found else None
+        unreadable = None
+    except PmsError as error:  # saved under another secret key: they must be entered again
+        found, webhook_url, unreadable = None, None, error.message
     adapter = _adapter_shown(available, current, chosen or request.args.get("adapter"))
     counts = pms_inbox.counts_by_status(prop)
     return render_template(
         "hotel_community/staff/pms.html", property=prop, properties=properties.list_properties(),
         adapters=sorted(available.values(), key=lambda a: str(a.label)), adapter=adapter,
-        link=current, installed=found is not None,
+        link=current, installed=found is not None, unreadable=unreadable,
         rows=_rows(adapter, found[1].settings if found else {}, current, typed, errors or {}),
-        webhook_url=pms_links.webhook_url(prop, current) if found else None,
+        webhook_url=webhook_url,
         counts=counts, chart=_chart(counts),
         notifications=pms_inbox.recent(prop), failed=PmsNotificationStatus.failed)
 

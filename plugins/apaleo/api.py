@@ -54,11 +54,13 @@ def _api(settings: Mapping[str, str]) -> VendorApi:
                      headers={"Authorization": f"Bearer {_token(settings)}"})
 
 
-def _cache_key(settings: Mapping[str, str]) -> tuple[str, str, str]:
-    """Per identity server and client; the secret's digest too, so that a wrong secret
-    saved over a right one is not hidden by the token the right one got."""
+def _cache_key(settings: Mapping[str, str]) -> tuple[str, str, str, str]:
+    """Per identity server, API and client; the secret's digest too, so that a wrong secret
+    saved over a right one is not hidden by the token the right one got, and a token is
+    only ever sent to the API it was got for."""
     digest = hashlib.sha256(settings["client_secret"].encode()).hexdigest()
-    return settings["identity_url"].rstrip("/"), settings["client_id"], digest
+    return (settings["identity_url"].rstrip("/"), settings["base_url"].rstrip("/"),
+            settings["client_id"], digest)
 
 
 def _token(settings: Mapping[str, str]) -> str:

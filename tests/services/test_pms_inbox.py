@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from hotel_community.database import session, utcnow
-from hotel_community.errors import NotFound, PmsError, ValidationFailed
+from hotel_community.errors import NotFound, PmsError, PmsUnavailable, ValidationFailed
 from hotel_community.models import (
     OrderStatus, PmsLink, PmsNotification, PmsNotificationStatus, StayStatus,
 )
@@ -326,3 +326,78 @@ def test_no_database_transaction_is_held_while_the_pms_is_asked(client, prop, pm
 
     assert held == [False]
     assert in_stay_group(prop) == ["Mei"]
+
+
+def test_a_changed_address_needs_the_secrets_again(prop):
+    from hotel_community.plugins.cloudbeds import ADAPTER as cloudbeds
+
+    saved = {"base_url": "https://api.cloudbeds.com", "api_key": "cbat_secret",
+             "property_id": "123"}
+    pms_links.save_link(prop, cloudbeds.name, saved)
+
+    with pytest.raises(ValidationFailed) as caught:  # the saved key would go to this address
+        pms_links.save_link(prop, cloudbeds.name, {**saved, "base_url": "https://evil.example",
+                                                   "api_key": ""})
+    assert list(caught.value.details) == ["api_key"]
+    pms_links.save_link(prop, cloudbeds.name, {**saved, "api_key": "", "property_id": "124"})
+    assert pms_links.connection_for(prop)[1].settings["api_key"] == "cbat_secret"
+
+
+def test_settings_that_cannot_be_decrypted_fail_readably(client, prop, pms, url, desk):
+    pms.put(stay_of(prop, "R-1"))
+    client.post(url, json={"reservations": ["R-1"]})
+    session.execute(update(PmsLink).values(secrets_encrypted="gAAAAAnotvalid"))
+    session.commit()
+
+    webhook = client.post(url, json={"reservations": ["R-1"]})
+    counts = pms_inbox.process_due()
+    page = desk.get("/community/staff/pms?property=TEST")
+
+    assert webhook.status_code == 502 and webhook.json["error"]["code"] == "pms_error"
+    assert counts.retried == 1 and "cannot be read" in notifications()[0].last_error
+    assert page.status_code == 200 and b"cannot be read" in page.data
+    pms_links.save_link(prop, pms.name, {"hotel_id": "H1", "api_token": "new"})
+    assert pms_links.connection_for(prop)[1].settings["api_token"] == "new"
+
+
+def test_a_new_delivery_brings_a_waiting_retry_forward(client, prop, pms, url):
+    pms.put(stay_of(prop, "R-1"))
+    client.post(url, json={"reservations": ["R-1"]})
+    pms.down = 1
+    pms_inbox.process_due()
+    assert pms_inbox.count_due() == 0  # waiting out its delay
+
+    client.post(url, json={"reservations": ["R-1"]})
+
+    assert pms_inbox.process_due().done == 1
+    assert in_stay_group(prop) == ["Mei"]
+
+
+def test_a_long_run_takes_its_leases_from_the_clock(client, prop, pms, url):
+    pms.put(stay_of(prop, "R-1"))
+    client.post(url, json={"reservations": ["R-1"]})
+    leases = []
+    pms.on_fetch = lambda: leases.append(session.scalar(select(PmsNotification.claimed_until)))
+    started_long_ago = utcnow() - timedelta(minutes=30)
+    session.execute(update(PmsNotification).values(next_attempt_at=started_long_ago))
+    session.commit()
+
+    pms_inbox.process_due(now=started_long_ago)
+
+    assert leases and leases[0] > utcnow()
+
+
+def test_a_stay_the_pms_cannot_answer_about_is_left_and_the_rest_synced(prop, pms, url):
+    check_in_by_hand(prop, "102", ("Bo", "Wu"), reservation_id="R-2")
+    pms.put(stay_of(prop, "R-1", StayStatus.in_house, "101", ("Ana", "Lima")))
+
+    def unavailable() -> None:
+        raise PmsUnavailable("Memory PMS answered 500.")
+
+    pms.on_fetch = unavailable  # the in-house list comes, the question about R-2 fails
+
+    report = pms_inbox.sync(prop)
+
+    assert report.results["applied"] == 1
+    assert in_stay_group(prop) == ["Ana", "Bo"]
+    assert checkin.find_stay(prop, "R-2").status == StayStatus.in_house
