@@ -19,10 +19,11 @@ right after the response and again from cron until it works:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Sequence
 
-from flask import Flask, Request, current_app
+from flask import Flask, Request, Response, current_app
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import joinedload
 
@@ -99,8 +100,16 @@ def _store(prop: Property, adapter_name: str, notification: Notification) -> int
     return session.scalar(statement.returning(PmsNotification.id))
 
 
-def process_after_response(app: Flask, notification_ids: Sequence[int]) -> None:
-    """Fetch and apply freshly stored notifications once the webhook's answer is sent."""
+def process_after(response: Response, notification_ids: Sequence[int]) -> Response:
+    """Have the notifications fetched and applied once ``response`` is sent (unless
+    ``PMS_PROCESS_AFTER_RESPONSE`` is off: cron does it then)."""
+    if notification_ids and config_value("PMS_PROCESS_AFTER_RESPONSE"):
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        response.call_on_close(partial(_process_after_response, app, list(notification_ids)))
+    return response
+
+
+def _process_after_response(app: Flask, notification_ids: Sequence[int]) -> None:
     try:
         with app.app_context():
             process_due(limit=len(notification_ids), notification_ids=notification_ids)

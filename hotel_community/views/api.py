@@ -1,10 +1,9 @@
 """The PMS API, ``<prefix>/api/v1``: signed requests in, JSON out, JSON errors."""
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -25,7 +24,6 @@ from hotel_community.schemas.pms import (
     StayOutSchema,
 )
 from hotel_community.services import api_keys, checkin, orders, pms_inbox, properties
-from hotel_community.settings import config_value
 
 bp = Blueprint("api", __name__)
 
@@ -102,10 +100,7 @@ def pms_vendor_webhook(adapter_name: str) -> tuple[Response, int]:
     prop = properties.get_property(request.args.get("property", ""))
     stored = pms_inbox.receive(prop, adapter_name, request.args.get("token"), request)
     response = jsonify({"received": len(stored), "notifications": stored})
-    if stored and config_value("PMS_PROCESS_AFTER_RESPONSE"):
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        response.call_on_close(partial(pms_inbox.process_after_response, app, stored))
-    return response, 202
+    return pms_inbox.process_after(response, stored), 202
 
 
 @bp.post("/payments/<provider_name>/webhook")

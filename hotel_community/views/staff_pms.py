@@ -3,10 +3,9 @@ unlink, and the inbox of vendor notifications (counts, the latest, retry the fai
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import Mapping
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
@@ -14,7 +13,6 @@ from hotel_community.errors import CommunityError, PmsError, ValidationFailed
 from hotel_community.hookspecs import PMSAdapter, SettingField
 from hotel_community.models import PmsLink, PmsNotificationStatus, Property
 from hotel_community.services import charts, pms_inbox, pms_links, properties
-from hotel_community.settings import config_value
 from hotel_community.views.staff_auth import staff_required
 from hotel_community.views.staff_base import current_property, staff_blueprint
 
@@ -107,12 +105,8 @@ def retry(notification_id: int) -> Response:
     prop = current_property()
     note = pms_inbox.retry(prop, notification_id)
     flash(f"Fetching {note.kind} {note.ref} from the PMS again.", "success")
-    response = _back(prop)
-    if config_value("PMS_PROCESS_AFTER_RESPONSE"):
-        # As the vendor webhook does: fetched once the clerk has the page, else by cron.
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        response.call_on_close(partial(pms_inbox.process_after_response, app, [note.id]))
-    return response
+    # As the vendor webhook does: fetched once the clerk has the page, else by cron.
+    return pms_inbox.process_after(_back(prop), [note.id])
 
 
 # --------------------------------------------------------------------------- the page

@@ -3,7 +3,6 @@ in-house sync, connection check, and room charges on the guest folio exactly onc
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -17,6 +16,7 @@ from hotel_community.services.access import today_at
 from tests.factories import community_state, make_product, member_of, place
 from tests.pms.apaleo_fake import CLIENT_ID, CLIENT_SECRET, ApaleoFake, guest
 from tests.pms.memory import linked
+from tests.pms.server import vendor_fixtures
 from tests.services.test_room_charges import charge_to_room, charges_of
 
 DELAY = timedelta(minutes=1)
@@ -24,24 +24,7 @@ MEI = guest("Mei", "Chen", email="mei@example.com", language="zh")
 WEI = guest("Wei", "Li")
 
 
-@pytest.fixture
-def app_config() -> dict:
-    return {"HOTEL_COMMUNITY_PMS_PROCESS_AFTER_RESPONSE": False,
-            "HOTEL_COMMUNITY_PMS_TIMEOUT": 0.5, "HOTEL_COMMUNITY_PMS_RETRY_DELAY": DELAY,
-            "HOTEL_COMMUNITY_ROOM_CHARGE_RETRY_DELAY": DELAY}
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ApaleoFake]:
-    fake = ApaleoFake().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def fake(server: ApaleoFake) -> ApaleoFake:
-    server.reset()
-    return server
+app_config, server, fake = vendor_fixtures(ApaleoFake)
 
 
 def link(prop, fake: ApaleoFake, **settings: str) -> str:

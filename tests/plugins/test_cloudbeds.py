@@ -3,7 +3,7 @@ the inbox, stays as Cloudbeds has them, the in-house sync, and folio charges exa
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -16,6 +16,7 @@ from hotel_community.services.access import today_at
 from tests.factories import community_state, make_product, member_of, place
 from tests.pms.cloudbeds_fake import FakeCloudbeds
 from tests.pms.memory import linked
+from tests.pms.server import vendor_fixtures
 from tests.services.test_room_charges import charge_to_room, charges_of
 
 DELAY = timedelta(minutes=1)
@@ -23,24 +24,7 @@ STATUS_CHANGED = "reservation/status_changed"
 MEI, WEI = ("G-1", "Mei", "Chen"), ("G-2", "Wei", "Li")
 
 
-@pytest.fixture
-def app_config() -> dict:
-    return {"HOTEL_COMMUNITY_PMS_PROCESS_AFTER_RESPONSE": False,
-            "HOTEL_COMMUNITY_PMS_TIMEOUT": 0.5, "HOTEL_COMMUNITY_PMS_RETRY_DELAY": DELAY,
-            "HOTEL_COMMUNITY_ROOM_CHARGE_RETRY_DELAY": DELAY}
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeCloudbeds]:
-    fake = FakeCloudbeds().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def fake(server) -> FakeCloudbeds:
-    server.reset()
-    return server
+app_config, server, fake = vendor_fixtures(FakeCloudbeds)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from typing import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -18,30 +17,14 @@ from hotel_community.services.access import today_at
 from tests.factories import community_state, make_product, member_of, place
 from tests.pms.memory import linked
 from tests.pms.mews_fake import ACCESS_TOKEN, CLIENT_TOKEN, ENTERPRISE_ID, SERVICE_ID, MewsFake
+from tests.pms.server import vendor_fixtures
 from tests.services.test_room_charges import charge_to_room, charges_of, history
 
 DELAY = timedelta(minutes=1)
 RESERVATIONS = "reservations/getAll/2023-06-06"
 
 
-@pytest.fixture
-def app_config() -> dict:
-    return {"HOTEL_COMMUNITY_PMS_PROCESS_AFTER_RESPONSE": False,
-            "HOTEL_COMMUNITY_PMS_TIMEOUT": 0.5, "HOTEL_COMMUNITY_PMS_RETRY_DELAY": DELAY,
-            "HOTEL_COMMUNITY_ROOM_CHARGE_RETRY_DELAY": DELAY}
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[MewsFake]:
-    fake = MewsFake().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def fake(server: MewsFake) -> MewsFake:
-    server.reset()
-    return server
+app_config, server, fake = vendor_fixtures(MewsFake)
 
 
 def link(prop, fake: MewsFake, **changes: str) -> str:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from datetime import timedelta
+from typing import Any, Iterator
+
+import pytest
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.serving import make_server
@@ -35,6 +38,10 @@ class FakeVendor:
 
     # --- to override -------------------------------------------------------------------------
     def routes(self, app: Flask) -> None:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        """Forget every test's data (the server is shared by a test module)."""
         raise NotImplementedError
 
     # --- control -----------------------------------------------------------------------------
@@ -96,3 +103,33 @@ class FakeVendor:
         lost = jsonify({"message": f"{self.name} fake: answer lost"})
         lost.status_code = 504
         return lost
+
+
+#: How the adapters' tests run: stays fetched when the test says (``process_due``),
+#: a vendor slower than half a second timed out, retries a minute apart.
+ADAPTER_TEST_CONFIG = {
+    "HOTEL_COMMUNITY_PMS_PROCESS_AFTER_RESPONSE": False, "HOTEL_COMMUNITY_PMS_TIMEOUT": 0.5,
+    "HOTEL_COMMUNITY_PMS_RETRY_DELAY": timedelta(minutes=1),
+    "HOTEL_COMMUNITY_ROOM_CHARGE_RETRY_DELAY": timedelta(minutes=1)}
+
+
+def vendor_fixtures(fake_class: type[FakeVendor]) -> tuple[Any, Any, Any]:
+    """``app_config, server, fake = vendor_fixtures(MyFake)`` in an adapter's test module:
+    the settings above, the fake served for the module, and reset for each test."""
+
+    @pytest.fixture
+    def app_config() -> dict:
+        return dict(ADAPTER_TEST_CONFIG)
+
+    @pytest.fixture(scope="module")
+    def server() -> Iterator[FakeVendor]:
+        fake = fake_class().start()
+        yield fake
+        fake.stop()
+
+    @pytest.fixture
+    def fake(server: FakeVendor) -> FakeVendor:
+        server.reset()
+        return server
+
+    return app_config, server, fake
