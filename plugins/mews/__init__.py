@@ -159,7 +159,7 @@ def _reservation(mews: Connector, reservation_id: str) -> dict[str, Any]:
 def _reservations_of_customer(mews: Connector, customer_id: str) -> list[dict[str, Any]]:
     """The customer's current reservations: those it owns, and those it accompanies."""
     owned = mews.reservations(AccountIds=[customer_id], States=CURRENT_STATES)
-    accompanied = {c["ReservationId"] for c in mews.companionships(CustomerIds=[customer_id])
+    accompanied = {c["ReservationId"] for c in mews.companionships("CustomerIds", [customer_id])
                    if c.get("ReservationId")} - {r["Id"] for r in owned}
     if not accompanied:
         return owned
@@ -172,7 +172,7 @@ def _snapshots(mews: Connector, connection: PmsConnection,
     if not reservations:
         return []
     companions: dict[str, list[str]] = {r["Id"]: [] for r in reservations}
-    for companionship in mews.companionships(ReservationIds=list(companions)):
+    for companionship in mews.companionships("ReservationIds", list(companions)):
         companions[companionship["ReservationId"]].append(companionship["CustomerId"])
     guest_ids = {r["Id"]: _guest_ids(r, companions[r["Id"]]) for r in reservations}
     customers = {c["Id"]: c for c in mews.customers(

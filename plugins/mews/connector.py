@@ -16,6 +16,8 @@ PRODUCTION = "https://api.mews.com"
 PAGE_SIZE = 1000
 #: Order items ``orderItems/cancel`` takes at once.
 CANCEL_BATCH = 10
+#: Ids Mews takes in one filter (``ReservationIds``, ``CustomerIds``, ...).
+ID_BATCH = 1000
 #: The reservation states a reservation fetch asks for: all of them (the 2017 version of
 #: ``reservations/getAll`` left out ``Canceled`` unless asked; asking costs nothing).
 RESERVATION_STATES = ("Inquired", "Requested", "Optional", "Confirmed", "Started", "Processed",
@@ -50,6 +52,16 @@ class Connector:
             if len(batch) < PAGE_SIZE or not cursor:
                 return items
 
+    def get_all_of(self, operation: str, key: str, ids_filter: str, ids: list[str],
+                   **body: Any) -> list[dict[str, Any]]:
+        """:meth:`get_all` for a list of ids of any length, ``ID_BATCH`` ids a request
+        (Mews refuses more in one filter)."""
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(ids), ID_BATCH):
+            items += self.get_all(operation, key, **{ids_filter: ids[start:start + ID_BATCH]},
+                                  **body)
+        return items
+
     # ----------------------------------------------------------------------- operations
 
     def configuration(self) -> dict[str, Any]:
@@ -61,18 +73,21 @@ class Connector:
                             ServiceIds=[self.service_id],
                             **{"States": list(RESERVATION_STATES), **filters})
 
-    def companionships(self, **filters: Any) -> list[dict[str, Any]]:
-        return self.get_all("companionships/getAll", "Companionships", **filters,
-                            Extent={"Customers": False, "Reservations": False,
-                                    "ReservationGroups": False})
+    def companionships(self, ids_filter: str, ids: list[str]) -> list[dict[str, Any]]:
+        """Companionships of the reservations (``ReservationIds``) or customers
+        (``CustomerIds``) named."""
+        return self.get_all_of("companionships/getAll", "Companionships", ids_filter, ids,
+                               Extent={"Customers": False, "Reservations": False,
+                                       "ReservationGroups": False})
 
     def customers(self, customer_ids: list[str]) -> list[dict[str, Any]]:
-        return self.get_all("customers/getAll", "Customers", CustomerIds=customer_ids,
-                            Extent={"Customers": True, "Documents": False, "Addresses": False})
+        return self.get_all_of("customers/getAll", "Customers", "CustomerIds", customer_ids,
+                               Extent={"Customers": True, "Documents": False,
+                                       "Addresses": False})
 
     def resources(self, resource_ids: list[str]) -> list[dict[str, Any]]:
-        return self.get_all("resources/getAll", "Resources", ResourceIds=resource_ids,
-                            Extent={"Resources": True, "Inactive": True})
+        return self.get_all_of("resources/getAll", "Resources", "ResourceIds", resource_ids,
+                               Extent={"Resources": True, "Inactive": True})
 
     def order_items(self, **filters: Any) -> list[dict[str, Any]]:
         return self.get_all("orderItems/getAll", "OrderItems", **filters)

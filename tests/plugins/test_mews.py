@@ -295,6 +295,7 @@ def test_a_body_that_is_not_a_general_webhook_is_a_400(client, prop, fake, url):
 
 def test_sync_reads_every_page_of_the_in_house_list(client, prop, fake, url, mei, monkeypatch):
     monkeypatch.setattr(connector, "PAGE_SIZE", 1)
+    monkeypatch.setattr(connector, "ID_BATCH", 1)  # and asks about the ids one at a time
     lei = fake.customer("Lei", "Wang")
     gone = checked_in(client, url, fake, prop, lei)
     fake.check_out(gone)  # its webhook never came
@@ -308,6 +309,8 @@ def test_sync_reads_every_page_of_the_in_house_list(client, prop, fake, url, mei
     assert community_state(prop)["alumni"] == ["Lei Wang"]
     assert sum(report.results.values()) == 3
     assert len(fake.calls_of(RESERVATIONS)) > 3  # pages of one
+    asked = [call["CustomerIds"] for call in fake.calls_of("customers/getAll")]
+    assert asked and all(len(ids) == 1 for ids in asked)
 
 
 def test_check_connection_names_the_hotel_and_refuses_bad_credentials(
