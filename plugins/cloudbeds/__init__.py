@@ -47,6 +47,9 @@ STATUSES = {
 PAGE_SIZE = 100
 
 
+#: A posting Cloudbeds confirmed only by its ``referenceID`` (no ``soldProductID``).
+REFERENCE_PREFIX = "ref:"
+
 class CloudbedsAdapter(PMSAdapter):
     name = "cloudbeds"
     label = "Cloudbeds"
@@ -119,8 +122,10 @@ class CloudbedsAdapter(PMSAdapter):
     # --- folio ---------------------------------------------------------------------------------
     def post_folio_charge(self, connection: PmsConnection, stay: Stay,
                           charge: FolioCharge) -> str:
-        """A custom item on the reservation; a retry with the same ``referenceID`` gets
-        the first posting's ``soldProductID`` back (with a notice) and posts nothing."""
+        """A custom item on the reservation; a retry with the same ``referenceID`` posts
+        nothing and answers with a notice (and, we expect, the first item's
+        ``soldProductID``). Without the id, the item is on the folio all the same: it is
+        recorded under its reference, and cannot be voided (a credit is posted instead)."""
         if charge.currency != connection.property.currency:
             raise PmsError(f"Cloudbeds takes charges in the property's currency "
                            f"({connection.property.currency}), not {charge.currency}.")
@@ -132,16 +137,19 @@ class CloudbedsAdapter(PMSAdapter):
             "items[0][itemQuantity]": "1",
             "items[0][itemPrice]": str(minor_to_decimal(charge.amount, charge.currency)),
         })["data"]
-        if not data.get("soldProductID"):
-            raise PmsError(f"Cloudbeds gave no soldProductID for {charge.idempotency_key}: "
-                           f"{data.get('notice', '')}")
-        return str(data["soldProductID"])
+        if data.get("soldProductID"):
+            return str(data["soldProductID"])
+        if data.get("notice"):  # already posted under this referenceID
+            return REFERENCE_PREFIX + charge.idempotency_key
+        raise PmsError(f"Cloudbeds gave no soldProductID for {charge.idempotency_key}.")
 
     def void_folio_charge(self, connection: PmsConnection, stay: Stay, pms_charge_id: str,
                           idempotency_key: str) -> str:
         """``postVoidItem`` takes the item (and nothing else) off the folio, so voiding it
         again after a lost answer leaves the folio as it is. Cloudbeds gives the void no
         id of its own: the voided item's id stands for it."""
+        if pms_charge_id.startswith(REFERENCE_PREFIX):
+            raise NotImplementedError("no soldProductID to void: post a credit")
         _call(connection, "POST", "postVoidItem", data={
             "propertyID": connection.settings["property_id"],
             "reservationID": stay.reservation_id, "soldProductID": pms_charge_id})

@@ -301,3 +301,22 @@ def test_a_partial_refund_posts_a_credit_item(client, prop, fake, url):
     assert (charge["itemPrice"], credit["itemPrice"]) == ("129.99", "-50.00")
     assert credit["itemName"] == "Refund: 1 x Silk pillow" and not charge["voided"]
     assert credit["referenceID"] == charges_of(order)[1].idempotency_key
+
+
+def test_a_repeat_answered_without_ids_is_posted_once_and_refunded_by_a_credit(
+        client, prop, fake, url):
+    member = member_of(checked_in(client, prop, fake, url))
+    fake.repeat_without_ids = True
+    fake.lose_next()
+    order = charge_to_room(place(make_product(prop, price=12999)), member)
+
+    assert room_charges.post_due(now=utcnow() + DELAY).posted == 1
+    [charge] = charges_of(order)
+    assert (charge.status, charge.pms_charge_id) == (
+        RoomChargeStatus.posted, f"ref:{charge.idempotency_key}")
+    assert len(fake.folio("RES-1")) == 1
+
+    orders.refund(order.id, order.total, "staff:ana")
+
+    item, credit = fake.folio("RES-1")
+    assert (item["itemPrice"], item["voided"], credit["itemPrice"]) == ("129.99", False, "-129.99")

@@ -34,6 +34,8 @@ class FakeCloudbeds(FakeVendor):
         self.sold_products: dict[str, dict[str, Any]] = {}
         #: getReservations never answers more than this many rows a page (Cloudbeds: 100).
         self.max_page_size = 100
+        #: A repeated referenceID answers with the notice only (the docs show no ids then).
+        self.repeat_without_ids = False
         self._ids = itertools.count(1)
         self.requests.clear()
 
@@ -168,10 +170,11 @@ class FakeCloudbeds(FakeVendor):
             return _refused("Reservation not found", 200)
         for sold_id, item in self.sold_products.items():
             if item["referenceID"] and item["referenceID"] == form.get("referenceID"):
+                ids = ({} if self.repeat_without_ids else
+                       {"soldProductID": sold_id, "transactionID": item["transactionID"]})
                 return jsonify({"success": True, "data": {
-                    "soldProductID": sold_id, "transactionID": item["transactionID"],
-                    "notice": "An item with this referenceID was already posted. "
-                              "Nothing was created or updated."}})
+                    **ids, "notice": "An item with this referenceID was already posted. "
+                                     "Nothing was created or updated."}})
         sold_id = str(next(self._ids) + 8800)
         self.sold_products[sold_id] = {
             "reservationID": reservation_id, "referenceID": form.get("referenceID", ""),
