@@ -93,7 +93,7 @@ class CloudbedsAdapter(PMSAdapter):
             reservation = _call(connection, "GET", "getReservation", params={
                 "propertyID": property_id, "reservationID": notification.ref})["data"]
         except PmsError as exc:
-            if isinstance(exc.details, dict) and exc.details.get("status") == 404:
+            if _not_found(exc):
                 return []
             raise
         if str(reservation.get("propertyID")) != property_id:
@@ -156,6 +156,13 @@ class CloudbedsAdapter(PMSAdapter):
         return f"void-{pms_charge_id}"
 
 
+def _not_found(exc: PmsError) -> bool:
+    """Cloudbeds says a reservation is unknown with a 404, or with ``success: false`` and a
+    "not found" message under HTTP 200."""
+    details = exc.details if isinstance(exc.details, dict) else {}
+    return details.get("status") == 404 or "not found" in details.get("message", "").lower()
+
+
 def _call(connection: PmsConnection, method: str, name: str, **kwargs: Any) -> dict[str, Any]:
     """Cloudbeds's answer to one API method; ``success: false`` (even with HTTP 200) raises."""
     settings = connection.settings
@@ -165,7 +172,8 @@ def _call(connection: PmsConnection, method: str, name: str, **kwargs: Any) -> d
     answer = api.request(method, name, **kwargs)
     if not isinstance(answer, dict) or answer.get("success") is not True:
         message = answer.get("message") if isinstance(answer, dict) else answer
-        raise PmsError(f"Cloudbeds refused {name}: {message or 'no reason given'}")
+        raise PmsError(f"Cloudbeds refused {name}: {message or 'no reason given'}",
+                       {"message": str(message or "")})
     return answer
 
 

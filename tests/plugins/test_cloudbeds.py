@@ -158,8 +158,10 @@ def test_a_cancelled_or_no_show_reservation_is_not_in_the_group(
     assert (state(prop)["stay_group"], state(prop)["alumni"]) == ([], [])
 
 
+@pytest.mark.parametrize("not_found_status", [404, 200])
 def test_an_unknown_reservation_or_one_of_another_property_applies_nothing(
-        client, prop, fake, url):
+        client, prop, fake, url, not_found_status):
+    fake.not_found_status = not_found_status
     book(prop, fake, "RES-9", status="checked_in", property_id="990001")
     body = fake.webhook_body(STATUS_CHANGED, "RES-9", propertyID=int(fake.property_id))
     assert client.post(url, json=body).status_code == 202

@@ -36,6 +36,8 @@ class FakeCloudbeds(FakeVendor):
         self.max_page_size = 100
         #: A repeated referenceID answers with the notice only (the docs show no ids then).
         self.repeat_without_ids = False
+        #: The HTTP status of "Reservation not found" (Cloudbeds also says it under a 200).
+        self.not_found_status = 404
         self._ids = itertools.count(1)
         self.requests.clear()
 
@@ -128,7 +130,7 @@ class FakeCloudbeds(FakeVendor):
         """https://developers.cloudbeds.com/reference/get_getreservation-2"""
         reservation = self.reservations.get(request.args.get("reservationID", ""))
         if reservation is None:
-            return _refused("Reservation not found", 404)
+            return _refused("Reservation not found", self.not_found_status)
         return jsonify({"success": True, "data": reservation})
 
     def get_reservations(self) -> Response:
