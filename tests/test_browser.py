@@ -74,6 +74,16 @@ def server(tmp_path: Path) -> Iterator[str]:
             app.extensions["sqlalchemy"].engine.dispose()
 
 
+def staff_signs_in(page, url: str) -> None:
+    """Sign the front desk's staff user in on ``page`` (the site at ``url``)."""
+    page.goto(f"{url}/community/staff/")
+    page.fill("input[name=username]", STAFF_USER)
+    page.fill("input[name=password]", STAFF_PASSWORD)
+    page.locator("form:has(input[name=password]) button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "/login" not in page.url, page.content()
+
+
 def test_front_desk_checks_a_guest_in_and_the_guest_sees_the_stay_group_in_chinese(
         browser, server: str, tmp_path: Path):
     desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")

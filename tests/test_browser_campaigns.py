@@ -24,7 +24,9 @@ from tests.conftest import make_app
 from tests.factories import check_in_by_hand, member_of
 from tests.services.test_campaigns import make_campaign, tier
 from tests.stripe_server import LocalStripe
-from tests.test_browser import STAFF_PASSWORD, STAFF_USER, browser  # noqa: F401 (fixture)
+from tests.test_browser import (  # noqa: F401 (fixture)
+    STAFF_PASSWORD, STAFF_USER, browser, staff_signs_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -108,11 +110,7 @@ def test_a_member_pledges_on_a_phone_and_staff_see_it(browser, site: Site):  # n
     desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     staff_page = desk.new_page()
     staff_page.set_default_timeout(15_000)
-    staff_page.goto(f"{site.url}/community/staff/")
-    staff_page.fill("input[name=username]", STAFF_USER)
-    staff_page.fill("input[name=password]", STAFF_PASSWORD)
-    staff_page.locator("form:has(input[name=password]) button[type=submit]").click()
-    staff_page.wait_for_load_state()
+    staff_signs_in(staff_page, site.url)
     staff_page.goto(f"{site.url}/community/staff/campaigns/{site.campaign_id}")
     row = staff_page.locator("tr[data-pledge]")
     assert row.count() == 1, staff_page.content()

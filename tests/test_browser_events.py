@@ -29,7 +29,9 @@ from hotel_community.services.qr import qr_png
 from tests.conftest import make_app
 from tests.factories import check_in_by_hand, member_of
 from tests.services.test_events import make_event, occurrence_of
-from tests.test_browser import STAFF_PASSWORD, STAFF_USER, browser  # noqa: F401 (fixture)
+from tests.test_browser import (  # noqa: F401 (fixture)
+    STAFF_PASSWORD, STAFF_USER, browser, staff_signs_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -177,14 +179,6 @@ def guest_rsvps_and_opens_the_ticket(browser, party: Party, tmp_path: Path) -> s
     phone.close()
     return code
 
-
-def staff_signs_in(page, url: str) -> None:
-    page.goto(f"{url}/community/staff/")
-    page.fill("input[name=username]", STAFF_USER)
-    page.fill("input[name=password]", STAFF_PASSWORD)
-    page.locator("form:has(input[name=password]) button[type=submit]").click()
-    page.wait_for_load_state()
-    assert "/login" not in page.url, page.content()
 
 
 def type_code(page, code: str) -> None:

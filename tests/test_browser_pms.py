@@ -12,9 +12,7 @@ import pytest
 import requests
 
 from tests.pms.mews_fake import ACCESS_TOKEN, CLIENT_TOKEN, ENTERPRISE_ID, SERVICE_ID, MewsFake
-from tests.test_browser import (  # noqa: F401 (fixtures)
-    STAFF_PASSWORD, STAFF_USER, browser, server,
-)
+from tests.test_browser import browser, server, staff_signs_in  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
@@ -28,11 +26,7 @@ def test_staff_link_mews_and_its_webhook_fills_the_stay_group(browser, server: s
     base = server
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     page.set_default_timeout(15_000)
-    page.goto(f"{base}/community/staff/login")
-    page.fill("input[name=username]", STAFF_USER)
-    page.fill("input[name=password]", STAFF_PASSWORD)
-    page.locator("form:has(input[name=password]) button[type=submit]").click()
-    page.wait_for_load_state()
+    staff_signs_in(page, base)
 
     page.goto(f"{base}/community/staff/pms?property=TEST")
     page.select_option("select[name=adapter]", "mews")

@@ -21,7 +21,9 @@ from hotel_community.services import shop
 from tests.conftest import make_app
 from tests.factories import make_product, place
 from tests.stripe_server import LocalStripe
-from tests.test_browser import STAFF_PASSWORD, STAFF_USER, browser  # noqa: F401 (fixture)
+from tests.test_browser import (  # noqa: F401 (fixture)
+    STAFF_PASSWORD, STAFF_USER, browser, staff_signs_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -125,12 +127,7 @@ def test_a_guest_buys_by_card_on_a_phone_and_staff_fulfil_the_order(
     desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     staff_page = desk.new_page()
     staff_page.set_default_timeout(15_000)
-    staff_page.goto(f"{live_shop.url}/community/staff/")
-    staff_page.fill("input[name=username]", STAFF_USER)
-    staff_page.fill("input[name=password]", STAFF_PASSWORD)
-    staff_page.locator("form:has(input[name=password]) button[type=submit]").click()
-    staff_page.wait_for_load_state()
-    assert "/login" not in staff_page.url, staff_page.content()
+    staff_signs_in(staff_page, live_shop.url)
     staff_page.goto(f"{live_shop.url}/community/staff/orders")
     row = staff_page.locator("tr[data-order]")
     assert row.count() == 1, staff_page.content()
