@@ -78,9 +78,15 @@ def release_connection() -> None:
     The connection goes back to the pool instead of sitting idle in a
     transaction while a PMS takes seconds to answer: with many such waits at
     once, requests that need the database would otherwise queue for a
-    connection. Loaded objects are expired, and read again when next used.
+    connection. Loaded objects keep what they hold (they are not expired), so
+    reading them does not open a transaction again.
     """
-    session.commit()
+    current = session()
+    expire_on_commit, current.expire_on_commit = current.expire_on_commit, False
+    try:
+        current.commit()
+    finally:
+        current.expire_on_commit = expire_on_commit
 
 
 def insert_or_ignore(model: type[Base], *conflict_columns: str) -> Insert:

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import current_app
 
+from hotel_community.database import session
 from hotel_community.errors import MalformedRequest, PmsUnavailable
 from hotel_community.extension import state
 from hotel_community.hookspecs import (
@@ -63,9 +64,11 @@ class MemoryPMS(PMSAdapter):
 
     def post_folio_charge(self, connection, stay, charge: FolioCharge) -> str:
         self._call(f"charge {charge.idempotency_key}", connection)
+        guests = [guest.pms_guest_id for guest in stay.guests]
         entry = self.folio.setdefault(charge.idempotency_key, {
             "id": f"F-{len(self.folio) + 1}", "reservation": stay.reservation_id,
-            "amount": charge.amount, "currency": charge.currency})
+            "amount": charge.amount, "currency": charge.currency, "guests": guests,
+            "in_transaction": session().in_transaction()})
         if self.lose_answers:
             self.lose_answers -= 1
             raise TimeoutError("the answer was lost")

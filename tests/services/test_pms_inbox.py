@@ -290,6 +290,7 @@ def test_a_full_refund_voids_the_posted_charge(app, client, prop, pms, url):
     orders.refund(order.id, order.total, "staff:ana")
 
     [posted] = pms.folio.values()
+    assert (posted["guests"], posted["in_transaction"]) == (["G-Mei"], False)
     assert list(pms.voids.values()) == [posted["id"]]
     assert len(pms.folio) == 1  # voided, not a second (negative) posting
 
