@@ -64,7 +64,10 @@ def save_link(prop: Property, adapter_name: str, values: Mapping[str, str]) -> P
             if setting.secret and not value and keeps_secrets:
                 value = saved.get(setting.name, "")
             if setting.required and not value:
-                errors[setting.name] = [f"{setting.label} is required."]
+                moved = (setting.secret and saved.get(setting.name) and not keeps_secrets
+                         and link.adapter == adapter.name)
+                errors[setting.name] = [f"Enter the {setting.label} again: the address changed."
+                                        if moved else f"{setting.label} is required."]
             (hidden if setting.secret else plain)[setting.name] = value
         if errors:
             raise ValidationFailed("Some settings are missing.", errors)

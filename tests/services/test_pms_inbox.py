@@ -339,7 +339,7 @@ def test_a_changed_address_needs_the_secrets_again(prop):
     with pytest.raises(ValidationFailed) as caught:  # the saved key would go to this address
         pms_links.save_link(prop, cloudbeds.name, {**saved, "base_url": "https://evil.example",
                                                    "api_key": ""})
-    assert list(caught.value.details) == ["api_key"]
+    assert caught.value.details == {"api_key": ["Enter the API key again: the address changed."]}
     pms_links.save_link(prop, cloudbeds.name, {**saved, "api_key": "", "property_id": "124"})
     assert pms_links.connection_for(prop)[1].settings["api_key"] == "cbat_secret"
 
