@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
+from typing import Any, Callable
 
 import click
 from flask import current_app
@@ -27,6 +29,19 @@ def _fail_on_domain_error(func):
             details = f" {json.dumps(exc.details, default=str)}" if exc.details else ""
             raise click.ClickException(exc.message + details) from exc
     return wrapper
+
+
+def _work_through(label: str, limit: int, count_due: Callable[[datetime], int],
+                  run: Callable[..., Any]) -> None:
+    """Run an outbox (``run(limit=, now=, on_each=)``) over what is due now, at most
+    ``limit`` items, with a progress bar; print its summary."""
+    from hotel_community.database import utcnow
+
+    now = utcnow()
+    due = min(limit, count_due(now))
+    with click.progressbar(length=due, label=label, show_pos=True) as bar:
+        counts = run(limit=due, now=now, on_each=lambda _outcome: bar.update(1))
+    click.echo(counts.summary())
 
 
 @community_cli.group("db")
@@ -181,14 +196,9 @@ def pms_notifications(limit: int) -> None:
     Meant for cron, every minute (``* * * * * flask community pms-notifications``);
     safe to run on several machines at once.
     """
-    from hotel_community.database import utcnow
     from hotel_community.services import pms_inbox
 
-    now = utcnow()
-    due = min(limit, pms_inbox.count_due(now))
-    with click.progressbar(length=due, label="Fetching from the PMS", show_pos=True) as bar:
-        counts = pms_inbox.process_due(limit=due, now=now, on_each=lambda _outcome: bar.update(1))
-    click.echo(counts.summary())
+    _work_through("Fetching from the PMS", limit, pms_inbox.count_due, pms_inbox.process_due)
 
 
 @community_cli.command("labels")
@@ -279,14 +289,9 @@ def room_charges_post(limit: int) -> None:
     Meant for cron, every few minutes (e.g. ``*/5 * * * * flask community room-charges
     post``); safe to run on several machines at once.
     """
-    from hotel_community.database import utcnow
     from hotel_community.services import room_charges
 
-    now = utcnow()
-    due = min(limit, room_charges.count_due(now))
-    with click.progressbar(length=due, label="Posting room charges", show_pos=True) as bar:
-        counts = room_charges.post_due(limit=due, now=now, on_each=lambda _outcome: bar.update(1))
-    click.echo(counts.summary())
+    _work_through("Posting room charges", limit, room_charges.count_due, room_charges.post_due)
 
 
 @community_cli.command("settle-campaigns")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Iterator
+from typing import Any, Iterator
 
 from flask import current_app
-from sqlalchemy import Insert, MetaData
+from sqlalchemy import Insert, MetaData, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, scoped_session
@@ -87,6 +87,25 @@ def release_connection() -> None:
         current.commit()
     finally:
         current.expire_on_commit = expire_on_commit
+
+
+def lease_next(model: type[Base], due: tuple, lease_until: datetime, *columns: Any) -> Any:
+    """Lease the first due row of an outbox table to this worker; its ``id`` and ``columns``.
+
+    ``model`` has ``id``, ``next_attempt_at`` and ``claimed_until``; ``due`` says
+    which rows may be taken. One conditional UPDATE of ``id = (SELECT ... FOR
+    UPDATE SKIP LOCKED LIMIT 1)``: two workers never lease one row (SQLite
+    ignores the locking clause; its writes are serial). ``None`` when no row is due.
+    """
+    candidate = (select(model.id).where(*due).order_by(model.next_attempt_at, model.id)
+                 .limit(1).with_for_update(skip_locked=True))
+    with transaction():
+        # "= (scalar subquery)", evaluated once; PostgreSQL may run an "IN (subquery)"
+        # again for each row it scans, and so lease every due row at once.
+        return session.execute(
+            update(model).where(model.id == candidate.scalar_subquery(), *due)
+            .values(claimed_until=lease_until).returning(model.id, *columns)
+            .execution_options(synchronize_session=False)).first()
 
 
 def insert_or_ignore(model: type[Base], *conflict_columns: str) -> Insert:

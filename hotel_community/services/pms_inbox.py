@@ -27,7 +27,9 @@ from flask import Flask, Request, Response, current_app
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import joinedload
 
-from hotel_community.database import release_connection, session, transaction, upsert, utcnow
+from hotel_community.database import (
+    lease_next, release_connection, session, transaction, upsert, utcnow,
+)
 from hotel_community.errors import CommunityError, MalformedRequest, NotFound, PmsError
 from hotel_community.hookspecs import Notification
 from hotel_community.models import PmsLink, PmsNotification, PmsNotificationStatus, Property
@@ -149,20 +151,12 @@ def _due(now: datetime) -> tuple:
 
 
 def _claim_next(now: datetime, ids: Sequence[int] | None) -> tuple[int, int, datetime] | None:
-    """Lease the next due notification: its id, version and lease; None when none is left."""
-    candidate = (select(PmsNotification.id).where(*_due(now))
-                 .order_by(PmsNotification.next_attempt_at, PmsNotification.id).limit(1)
-                 .with_for_update(skip_locked=True))
-    if ids is not None:
-        candidate = candidate.where(PmsNotification.id.in_(ids))
-    lease = utcnow() + LEASE  # from the clock, not the run's start: a long run keeps its leases
-    with transaction():
-        row = session.execute(
-            update(PmsNotification)
-            .where(PmsNotification.id == candidate.scalar_subquery(), *_due(now))
-            .values(claimed_until=lease)
-            .returning(PmsNotification.id, PmsNotification.version)
-            .execution_options(synchronize_session=False)).first()
+    """Lease the next due notification: its id, version and lease; None when none is left.
+
+    The lease runs from the clock, not the run's start: a long run keeps its leases."""
+    due = _due(now) if ids is None else (*_due(now), PmsNotification.id.in_(ids))
+    lease = utcnow() + LEASE
+    row = lease_next(PmsNotification, due, lease, PmsNotification.version)
     return (row.id, row.version, lease) if row is not None else None
 
 

@@ -27,7 +27,9 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from hotel_community import signals
-from hotel_community.database import release_connection, session, transaction, utcnow
+from hotel_community.database import (
+    lease_next, release_connection, session, transaction, utcnow,
+)
 from hotel_community.errors import CommunityError, Conflict, NotFound, PmsError
 from hotel_community.hookspecs import FolioCharge, PmsConnection, PMSAdapter
 from hotel_community.models import (
@@ -164,20 +166,12 @@ def _due(now: datetime) -> tuple:
 
 
 def _claim_next(now: datetime, order_id: int | None) -> int | None:
-    """Lease the next due charge to this worker; its id, or None when none is left."""
-    candidate = (select(RoomCharge.id).where(*_due(now))
-                 .order_by(RoomCharge.next_attempt_at, RoomCharge.id).limit(1)
-                 .with_for_update(skip_locked=True))  # SQLite: ignored, its writes are serial
-    if order_id is not None:
-        candidate = candidate.where(RoomCharge.order_id == order_id)
-    with transaction():
-        # "= (scalar subquery)", evaluated once; PostgreSQL may run an "IN (subquery)"
-        # again for each row it scans, and so claim every due charge at once.
-        return session.execute(
-            update(RoomCharge).where(RoomCharge.id == candidate.scalar_subquery(), *_due(now))
-            # The lease from the clock, not the run's start: a long run keeps its leases.
-            .values(claimed_until=utcnow() + LEASE).returning(RoomCharge.id)
-            .execution_options(synchronize_session=False)).scalar()
+    """Lease the next due charge to this worker; its id, or None when none is left.
+
+    The lease runs from the clock, not the run's start: a long run keeps its leases."""
+    due = _due(now) if order_id is None else (*_due(now), RoomCharge.order_id == order_id)
+    row = lease_next(RoomCharge, due, utcnow() + LEASE)
+    return row.id if row is not None else None
 
 
 def _post_claimed(charge_id: int, now: datetime) -> str | None:
