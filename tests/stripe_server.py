@@ -166,3 +166,14 @@ def event_payload(event_type: str, intent: dict[str, Any], **changes: Any) -> by
              "created": int(time.time()), "livemode": False,
              "data": {"object": {**intent, **changes}}}
     return json.dumps(event).encode()
+
+
+def fill_card(page: Any, number: str = "4242424242424242", cvc: str = "123") -> Any:
+    """Fill localstripe's Stripe.js card form on ``page`` as a guest would; the form."""
+    card = page.locator("[data-stripe-element]")
+    card.locator("input[placeholder=number]").fill(number)
+    card.locator("input[placeholder=exp_month]").fill("12")
+    card.locator("input[placeholder=exp_year]").fill("34")
+    card.locator("input[placeholder=cvc]").fill(cvc)
+    card.locator("input[placeholder=postal_code]").fill("20000")
+    return card

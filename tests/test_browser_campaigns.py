@@ -23,7 +23,7 @@ from hotel_community.services.access import today_at
 from tests.conftest import make_app
 from tests.factories import check_in_by_hand, member_of
 from tests.services.test_campaigns import make_campaign, tier
-from tests.stripe_server import LocalStripe
+from tests.stripe_server import LocalStripe, fill_card
 from tests.test_browser import (  # noqa: F401 (fixture)
     STAFF_PASSWORD, STAFF_USER, browser, staff_signs_in,
 )
@@ -90,12 +90,7 @@ def test_a_member_pledges_on_a_phone_and_staff_see_it(browser, site: Site):  # n
     page.locator("[data-pledge-button]").click()
 
     # localstripe's Stripe.js card form: save the test card with confirmCardSetup.
-    card = page.locator("[data-stripe-element]")
-    card.locator("input[placeholder=number]").fill("4242424242424242")
-    card.locator("input[placeholder=exp_month]").fill("12")
-    card.locator("input[placeholder=exp_year]").fill("34")
-    card.locator("input[placeholder=cvc]").fill("123")
-    card.locator("input[placeholder=postal_code]").fill("20000")
+    fill_card(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.locator("[data-save-card]").click()
 
